@@ -1,0 +1,78 @@
+"""Printing for the CLI: aligned tables (CJK-aware), JSON, and errors in the user's terms."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from AppCode.core.domain.errors import ScriptBatchError
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width - 1:
+            break
+        out += ch
+        used += w
+    return out + "…"
+
+
+def print_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    max_widths: dict[int, int] | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Print ``rows`` under ``headers`` with columns padded to their widest cell."""
+    out = out or sys.stdout
+    max_widths = max_widths or {}
+    cells = [
+        [_fit(str("" if v is None else v), max_widths.get(i, 10_000)) for i, v in enumerate(row)]
+        for row in rows
+    ]
+    widths = [display_width(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], display_width(cell))
+
+    def line(values: Sequence[str]) -> str:
+        padded = [v + " " * (widths[i] - display_width(v)) for i, v in enumerate(values)]
+        return "  ".join(padded).rstrip()
+
+    print(line(list(headers)), file=out)
+    for row in cells:
+        print(line(row), file=out)
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def print_error(error: ScriptBatchError) -> None:
+    print(f"error: {error.message}", file=sys.stderr)
+    if error.hint:
+        print(f"hint: {error.hint}", file=sys.stderr)
+
+
+def human_size(size: float | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"

@@ -1,0 +1,113 @@
+"""The composition root: the one place that names the concrete infrastructure and wires it up.
+
+Adapters (GUI, CLI, API) call ``build()`` at start-up, take services from the container and pass
+them on; services never reach into the container themselves. Tests override providers with fakes
+(``container.uow.override(...)``) or build a container on a temporary data directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from dependency_injector import containers, providers
+from sqlalchemy import Engine
+
+from AppCode.core.managers.script_manager import ScriptManager
+from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
+from AppCode.infrastructure.data.migrations import Migrator
+from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
+from AppCode.infrastructure.logging.setup import configure_logging
+from AppCode.infrastructure.storage.cache import TTLCacheManager
+from AppCode.infrastructure.storage.data_dir import prepare_data_dir
+from AppCode.services.script_service import ScriptService
+from AppCode.services.settings import Settings, load_settings
+from AppCode.utils.data_dir import DataDir
+from AppCode.utils.resources import bundled_path
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_TAG = "example"
+
+
+def _database_engine(url: str) -> Iterator[Engine]:
+    engine = create_database_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _database_url(settings: Settings, data_dir: DataDir) -> str:
+    return settings.database.url or sqlite_url(data_dir.database)
+
+
+def _cache_regions(settings: Settings) -> dict[str, tuple[int, float]]:
+    cache = settings.cache
+    return {
+        "scripts": (cache.scripts_size, cache.ttl_s),
+        "history": (cache.history_size, cache.ttl_s),
+        "config": (32, cache.ttl_s),
+    }
+
+
+class Container(containers.DeclarativeContainer):
+    data_dir = providers.Dependency(instance_of=DataDir)
+    settings = providers.Dependency(instance_of=Settings)
+    config_file = providers.Dependency(instance_of=Path)
+
+    database_url = providers.Callable(_database_url, settings, data_dir)
+    database = providers.Resource(_database_engine, database_url)
+    migrator = providers.Singleton(Migrator, database)
+    session_factory = providers.Singleton(unit_of_work_factory, database)
+    uow = providers.Factory(SqlUnitOfWork, database, session_factory)
+
+    cache = providers.Singleton(TTLCacheManager, providers.Callable(_cache_regions, settings))
+    script_manager = providers.Singleton(ScriptManager)
+    script_service = providers.Singleton(
+        ScriptService, uow=uow.provider, cache=cache, manager=script_manager
+    )
+
+
+def build(
+    data_dir: str | Path | None = None,
+    config_file: str | Path | None = None,
+    *,
+    migrate: bool = True,
+) -> Container:
+    """Open the data directory and its database (migrated to the current schema).
+
+    ``data_dir``: ``--data-dir``, else ``$SCRIPTBATCH_HOME``, else the per-user data directory.
+    ``config_file``: ``--config``, else ``<data-dir>/config.toml``. Raises ``ConfigurationError``
+    or ``DatabaseError`` with a message for the user. Call ``shutdown_resources()`` when done.
+    ``migrate=False`` is only for ``scriptbatch db ...``, which reports and applies migrations.
+    """
+    where = DataDir.resolve(data_dir)
+    prepare_data_dir(where)
+    user_config = Path(config_file).expanduser().resolve() if config_file else where.config_file
+    settings = load_settings(user_config, must_exist=config_file is not None)
+    log_file = configure_logging(where.logs, settings.logging.level)
+    log.info("starting with data directory %s (log %s)", where.root, log_file)
+
+    container = Container(data_dir=where, settings=settings, config_file=user_config)
+    container.init_resources()
+    if not migrate:
+        return container
+    try:
+        container.migrator().ensure_current()
+    except BaseException:
+        container.shutdown_resources()
+        raise
+    return container
+
+
+def install_examples(container: Container) -> bool:
+    """On a data directory's first GUI start, copy the bundled example scripts into
+    ``<data-dir>/examples`` and register them (tagged "example"). Returns True if it did."""
+    target = container.data_dir().examples
+    if target.exists():
+        return False
+    shutil.copytree(bundled_path("examples"), target, ignore=shutil.ignore_patterns("__pycache__"))
+    container.script_service().add([target], tags=[EXAMPLE_TAG])
+    log.info("example scripts installed in %s", target)
+    return True

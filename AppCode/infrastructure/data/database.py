@@ -1,0 +1,107 @@
+"""Opening the database: engine creation, SQLite pragmas, and errors in the user's terms."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy.exc
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from AppCode.core.domain.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+_RESTORE_HINT = (
+    "Restore a backup (scriptbatch backup restore) or move the file aside to start with an empty "
+    "database. ScriptBatch has not changed the file."
+)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def create_database_engine(url: str) -> Engine:
+    """Create the engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except sqlalchemy.exc.ArgumentError as exc:
+        raise DatabaseError(
+            f"[database] url {url!r} is not a valid database URL: {exc}",
+            hint="Use a SQLAlchemy URL such as postgresql+psycopg://user@host/db, "
+            "or leave it empty for the built-in SQLite file.",
+        ) from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    try:
+        engine = create_engine(url, **kwargs)
+    except (sqlalchemy.exc.ArgumentError, ImportError) as exc:
+        raise DatabaseError(
+            f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}",
+            hint="Install the database driver the URL names, or fix the URL.",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL + synchronous=NORMAL: readers never block the writer and a commit costs ~60 us
+        # instead of ~600 us, while a crash can lose at most the last transactions, never corrupt.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+    finally:
+        cursor.close()
+
+
+def describe(engine: Engine) -> str:
+    """The database in words: the SQLite file's path, or the URL without its password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return f"database file {url.database}"
+    return f"database {url.render_as_string(hide_password=True)}"
+
+
+@contextmanager
+def translate_errors(engine: Engine, doing: str) -> Iterator[None]:
+    """Turn a driver error raised in the block into a ``DatabaseError`` (see ``database_error``)."""
+    try:
+        yield
+    except sqlalchemy.exc.DatabaseError as exc:
+        raise database_error(engine, exc, doing) from None
+
+
+def database_error(engine: Engine, exc: sqlalchemy.exc.DatabaseError, doing: str) -> DatabaseError:
+    """A ``DatabaseError`` that names the database, what failed and what to do; logs the cause."""
+    log.error("database error while %s", doing, exc_info=exc)
+    original = str(getattr(exc, "orig", exc))
+    if isinstance(exc, sqlalchemy.exc.OperationalError) and "locked" in original:
+        return DatabaseError(
+            f"the {describe(engine)} is locked by another program while {doing}",
+            hint="Close other programs using it and try again.",
+        )
+    if "not a database" in original or "malformed" in original or "corrupt" in original:
+        return DatabaseError(
+            f"the {describe(engine)} is damaged or is not a ScriptBatch database ({original})",
+            hint=_RESTORE_HINT,
+        )
+    if "readonly" in original or "read-only" in original or "unable to open" in original:
+        return DatabaseError(
+            f"cannot write the {describe(engine)} while {doing} ({original})",
+            hint="Check that the data directory is writable, or choose another with --data-dir.",
+        )
+    return DatabaseError(
+        f"the {describe(engine)} failed while {doing}: {original}",
+        hint="See the app log for details.",
+    )

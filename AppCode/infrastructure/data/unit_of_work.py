@@ -1,0 +1,52 @@
+"""The SQLAlchemy unit of work: one session, one transaction, explicit commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy.exc
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from AppCode.infrastructure.data.database import database_error
+from AppCode.infrastructure.data.repositories import SqlScriptRepository
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()``; leaving without commit rolls back.
+
+    Driver errors leave the block as ``DatabaseError`` naming the database.
+    """
+
+    def __init__(self, engine: Engine, session_factory: sessionmaker[Session]) -> None:
+        self._engine = engine
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.scripts = SqlScriptRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, sqlalchemy.exc.DatabaseError):
+            raise database_error(self._engine, exc, "accessing the database") from None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def unit_of_work_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)

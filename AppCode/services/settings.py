@@ -1,0 +1,279 @@
+"""Application settings: the shipped defaults, the user's config file and environment overrides.
+
+Precedence, lowest first: ``config/default.toml`` (every key, with its default), the user's config
+file (``<data-dir>/config.toml`` or ``--config FILE``; only the keys they change), environment
+variables ``SCRIPTBATCH_<SECTION>__<KEY>``. The result is validated by the pydantic models below;
+a bad value raises ``ConfigurationError`` naming where it came from, the key and what is allowed.
+The defaults live in default.toml only, so the models declare types and bounds, not values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.utils.resources import bundled_path
+
+__all__ = [
+    "ENV_PREFIX",
+    "Settings",
+    "default_config_file",
+    "load_settings",
+    "save_user_settings",
+]
+
+ENV_PREFIX = "SCRIPTBATCH_"
+_ENV_DELIMITER = "__"
+
+RetryableStatus = Literal["failed", "timed_out", "interrupted"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ExecutionSettings(_Section):
+    backend: Literal["local", "dask"]
+    jobs: int = Field(ge=0, le=1024)
+    timeout_s: float = Field(ge=0)
+    retries: int = Field(ge=0, le=100)
+    retry_backoff_s: float = Field(ge=0, le=3600)
+    retry_on: list[RetryableStatus]
+    kill_grace_s: float = Field(ge=0, le=600)
+    fail_fast: bool
+    python: str
+    start_method: Literal["auto", "spawn", "forkserver"]
+    max_log_mb: int = Field(ge=1)
+    dask_scheduler: str
+
+
+class SandboxSettings(_Section):
+    enabled: bool
+    policy: str = Field(min_length=1)
+    memory_limit_mb: int = Field(ge=0)
+    cpu_time_limit_s: float = Field(ge=0)
+    max_file_size_mb: int = Field(ge=0)
+    max_processes: int = Field(ge=0)
+    network: bool
+    allowed_write_paths: list[str]
+    allowed_read_paths: list[str]
+    blocked_modules: list[str]
+    allow_subprocess: bool
+
+
+class HistorySettings(_Section):
+    retention_days: int = Field(ge=0)
+
+
+class MonitoringSettings(_Section):
+    enabled: bool
+    interval_s: float = Field(ge=0.05, le=3600)
+    retention_days: int = Field(ge=0)
+
+
+class CacheSettings(_Section):
+    scripts_size: int = Field(ge=0)
+    history_size: int = Field(ge=0)
+    ttl_s: float = Field(ge=0)
+
+
+class BackupSettings(_Section):
+    directory: str
+    auto_interval_h: float = Field(ge=0)
+    keep_last: int = Field(ge=1)
+    include_logs: bool
+    incremental_logs: bool
+
+
+class PluginsSettings(BaseModel):
+    # Each plugin may add its own table, e.g. [plugins.email_notify]; the plugin validates it.
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    enabled: list[str]
+    hook_timeout_s: float = Field(gt=0)
+
+
+class ApiSettings(_Section):
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+
+
+class AuthSettings(_Section):
+    mode: Literal["single", "multi"]
+
+
+class UiSettings(_Section):
+    language: Literal["auto", "en", "zh_CN"]
+    theme: Literal["system", "light", "dark"]
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class DatabaseSettings(_Section):
+    url: str
+
+
+class Settings(BaseSettings):
+    """Every configuration key of ARCHITECTURE.md, one model per section."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=_ENV_DELIMITER,
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    execution: ExecutionSettings
+    sandbox: SandboxSettings
+    history: HistorySettings
+    monitoring: MonitoringSettings
+    cache: CacheSettings
+    backup: BackupSettings
+    plugins: PluginsSettings
+    api: ApiSettings
+    auth: AuthSettings
+    ui: UiSettings
+    logging: LoggingSettings
+    database: DatabaseSettings
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: it overrides the merged TOML files passed in as init arguments.
+        return (env_settings, init_settings)
+
+
+def default_config_file() -> Path:
+    """The shipped ``default.toml`` that holds every key with its default."""
+    return bundled_path("config") / "default.toml"
+
+
+def load_settings(user_file: Path | None, *, must_exist: bool = False) -> Settings:
+    """Load defaults, then ``user_file`` (if given and present), then the environment.
+
+    ``must_exist`` is for a file the user named explicitly (``--config``): its absence is an error.
+    """
+    defaults_path = default_config_file()
+    merged = _read_toml(defaults_path)
+    user: dict[str, Any] = {}
+    if user_file is not None:
+        if user_file.is_file():
+            user = _read_toml(user_file)
+        elif must_exist or user_file.exists():
+            raise ConfigurationError(
+                f"config file {user_file} does not exist or is not a file",
+                hint="Check the path given with --config.",
+            )
+    _deep_merge(merged, user)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise _explain(exc, defaults_path, user_file, user) from None
+
+
+def save_user_settings(user_file: Path, settings: Settings) -> None:
+    """Write the keys of ``settings`` that differ from the defaults to ``user_file``.
+
+    The file is replaced atomically, so a crash never leaves half a config behind.
+    """
+    defaults = _read_toml(default_config_file())
+    current = settings.model_dump(mode="json")
+    changed: dict[str, Any] = {}
+    for section, values in current.items():
+        diff = {k: v for k, v in values.items() if defaults.get(section, {}).get(k) != v}
+        if diff:
+            changed[section] = diff
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = user_file.with_name(user_file.name + ".tmp")
+    tmp.write_text(
+        "# ScriptBatch user settings: only the keys that differ from the defaults.\n"
+        + tomli_w.dumps(changed),
+        encoding="utf-8",
+    )
+    os.replace(tmp, user_file)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(
+            f"{path} is not valid TOML: {exc}",
+            hint="Fix the line named above; see config/default.toml for the format.",
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> None:
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _explain(
+    exc: ValidationError, defaults_path: Path, user_file: Path | None, user: dict[str, Any]
+) -> ConfigurationError:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        section = loc[0] if loc else ""
+        key = loc[1] if len(loc) > 1 else None
+        env_name = ENV_PREFIX + _ENV_DELIMITER.join(p.upper() for p in loc[:2])
+        if env_name in os.environ:
+            source = f"environment variable {env_name}"
+        elif user_file is not None and _has_key(user, section, key):
+            source = str(user_file)
+        else:
+            source = str(defaults_path)
+        if error["type"] == "extra_forbidden":
+            if key is None:
+                allowed = ", ".join(f"[{name}]" for name in Settings.model_fields)
+                lines.append(f"{source}: unknown section [{section}]; sections are {allowed}")
+            else:
+                fields = _section_fields(section)
+                lines.append(
+                    f"{source}: unknown key '{key}' in [{section}]; keys are {', '.join(fields)}"
+                )
+            continue
+        where = f"[{section}] {'.'.join(loc[1:])}" if key else f"[{section}]"
+        value = error.get("input")
+        shown = "" if error["type"] == "missing" else f" = {value!r}"
+        lines.append(f"{source}: {where}{shown} is not allowed: {error['msg']}")
+    return ConfigurationError(
+        "invalid configuration:\n  " + "\n  ".join(lines),
+        hint="Correct the value (config/default.toml lists every key with its allowed values).",
+    )
+
+
+def _has_key(data: dict[str, Any], section: str, key: str | None) -> bool:
+    table = data.get(section)
+    if key is None:
+        return table is not None
+    return isinstance(table, dict) and key in table
+
+
+def _section_fields(section: str) -> list[str]:
+    field = Settings.model_fields.get(section)
+    model = field.annotation if field else None
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []

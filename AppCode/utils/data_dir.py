@@ -1,0 +1,56 @@
+"""The data directory: where a ScriptBatch installation keeps its database, config and logs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+ENV_HOME = "SCRIPTBATCH_HOME"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """The fixed layout inside a data directory (see ARCHITECTURE.md, "Data directory")."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> DataDir:
+        """``--data-dir``, else ``$SCRIPTBATCH_HOME``, else the per-user data directory."""
+        chosen = explicit or os.environ.get(ENV_HOME) or platformdirs.user_data_dir("ScriptBatch")
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def database(self) -> Path:
+        return self.root / "scriptbatch.db"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def plugins(self) -> Path:
+        return self.root / "plugins"
+
+    @property
+    def examples(self) -> Path:
+        return self.root / "examples"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "instance.lock"

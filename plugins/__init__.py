@@ -1,0 +1,1 @@
+"""Built-in plugins of ScriptBatch (loaded by the plugin service)."""

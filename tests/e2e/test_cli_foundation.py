@@ -1,0 +1,171 @@
+"""The ``scriptbatch`` command as a user runs it: a real subprocess on a temp data directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from AppCode import __version__
+from tests.conftest import CliRunner
+
+
+def write(path: Path, text: str = "print('hi')\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_help_and_version(cli: CliRunner) -> None:
+    help_ = cli("--help")
+    assert help_.returncode == 0
+    for command in ("scripts", "db"):
+        assert command in help_.stdout
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"scriptbatch {__version__}"
+
+
+def test_scripts_add_list_tag_remove_round_trip(cli: CliRunner, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    write(lib / "report.py", '"""Build the monthly report."""\n')
+    write(lib / "nested" / "clean.py")
+    add = cli("scripts", "add", str(lib), "--tag", "demo")
+    assert add.returncode == 0, add.stderr
+    assert "2 added" in add.stdout
+
+    listed = json.loads(cli("scripts", "list", "--json").stdout)
+    assert [s["name"] for s in listed] == ["clean", "report"]
+    report = listed[1]
+    assert report["description"] == "Build the monthly report."
+    assert report["path"] == str(lib / "report.py")
+    assert report["tags"] == ["demo"]
+    assert len(report["sha256"]) == 64 and report["size"] > 0 and report["missing"] is False
+    for key in ("id", "mtime", "created_at", "updated_at"):
+        assert report[key]
+
+    assert cli("scripts", "tag", str(report["id"]), "monthly").returncode == 0
+    only = json.loads(cli("scripts", "list", "--tag", "monthly", "--json").stdout)
+    assert [s["name"] for s in only] == ["report"]
+    found = json.loads(cli("scripts", "list", "--search", "weekly", "--json").stdout)
+    assert found == []
+    found = json.loads(cli("scripts", "list", "--search", "monthly", "--json").stdout)
+    assert [s["name"] for s in found] == ["report"]
+
+    table = cli("scripts", "list").stdout
+    assert "Build the monthly report." in table and "ID" in table
+
+    removed = cli("scripts", "remove", str(lib / "nested" / "clean.py"))
+    assert removed.returncode == 0
+    assert [s["name"] for s in json.loads(cli("scripts", "list", "--json").stdout)] == ["report"]
+
+
+def test_data_dir_option_works_before_and_after_the_command(cli: CliRunner, tmp_path: Path) -> None:
+    script = write(tmp_path / "a.py")
+    other = tmp_path / "other-home"
+    assert cli("--data-dir", str(other), "scripts", "add", str(script)).returncode == 0
+    after = cli("scripts", "list", "--json", "--data-dir", str(other))
+    assert [s["name"] for s in json.loads(after.stdout)] == ["a"]
+    # The default data directory ($SCRIPTBATCH_HOME) was not touched.
+    assert json.loads(cli("scripts", "list", "--json").stdout) == []
+
+
+def test_chinese_folders_and_spaces(cli: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "我的 脚本" / "报表"
+    write(folder / "月度 汇总.py", '"""汇总每月的销售数据。"""\n')
+    assert cli("scripts", "add", str(tmp_path / "我的 脚本")).returncode == 0
+    listed = json.loads(cli("scripts", "list", "--json").stdout)
+    assert listed[0]["name"] == "月度 汇总" and listed[0]["description"] == "汇总每月的销售数据。"
+    assert "月度 汇总" in cli("scripts", "list").stdout
+
+
+def test_bad_paths_get_clear_messages_and_a_nonzero_exit(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "binary.py").write_bytes(b"\x7fELF\x00\x00\x01")
+    good = write(tmp_path / "good.py")
+    result = cli(
+        "scripts",
+        "add",
+        str(tmp_path / "missing"),
+        str(tmp_path / "empty"),
+        str(tmp_path / "binary.py"),
+        str(good),
+    )
+    assert result.returncode == 1
+    assert f"{tmp_path / 'missing'}: no such file or folder" in result.stderr
+    assert "no Python scripts (*.py) in this folder" in result.stderr
+    assert "binary file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [s["name"] for s in json.loads(cli("scripts", "list", "--json").stdout)] == ["good"]
+
+
+def test_unknown_script_reference_is_a_usage_error(cli: CliRunner) -> None:
+    result = cli("scripts", "remove", "999")
+    assert result.returncode == 2
+    assert "no script with id or path '999'" in result.stderr
+    assert "scripts list" in result.stderr
+
+
+def test_bad_config_value_exits_2_naming_file_and_key(cli: CliRunner, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[execution]\njobs = -3\n", encoding="utf-8")
+    result = cli("--config", str(config), "scripts", "list")
+    assert result.returncode == 2
+    assert str(config) in result.stderr and "[execution] jobs" in result.stderr
+    assert "greater than or equal to 0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_exits_2(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli("scripts", "list", "--config", str(tmp_path / "none.toml"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_data_dir_that_cannot_be_created_exits_2(cli: CliRunner, tmp_path: Path) -> None:
+    blocker = write(tmp_path / "a-file", "x")
+    result = cli("--data-dir", str(blocker / "home"), "scripts", "list")
+    assert result.returncode == 2
+    assert "cannot be used" in result.stderr and "--data-dir" in result.stderr
+
+
+def test_corrupt_database_is_reported_and_never_overwritten(
+    cli: CliRunner, data_home: Path
+) -> None:
+    data_home.mkdir(parents=True)
+    db = data_home / "scriptbatch.db"
+    db.write_bytes(b"garbage, not sqlite " * 200)
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = cli("scripts", "list")
+    assert result.returncode == 1
+    assert str(db) in result.stderr and "backup" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    log = (data_home / "logs" / "scriptbatch.log").read_text(encoding="utf-8")
+    assert "Traceback" in log
+
+
+def test_rescan_marks_missing_scripts_without_losing_them(cli: CliRunner, tmp_path: Path) -> None:
+    gone = write(tmp_path / "gone.py")
+    cli("scripts", "add", str(tmp_path))
+    gone.unlink()
+    result = cli("scripts", "rescan", "--json")
+    assert result.returncode == 0
+    assert [s["name"] for s in json.loads(result.stdout)["missing"]] == ["gone"]
+    listed = json.loads(cli("scripts", "list", "--json").stdout)
+    assert listed[0]["missing"] is True
+    assert "(missing)" in cli("scripts", "list").stdout
+
+
+def test_db_commands_wrap_alembic(cli: CliRunner) -> None:
+    current = cli("db", "current")
+    assert current.returncode == 0 and "empty database" in current.stdout
+    upgrade = cli("db", "upgrade")
+    assert upgrade.returncode == 0 and "v1_0_0_initial" in upgrade.stdout
+    assert "(head)" in cli("db", "current").stdout
+    history = cli("db", "history")
+    assert history.returncode == 0 and "v1_0_0_initial" in history.stdout
+    assert "already at" in cli("db", "upgrade").stdout
+
+
+def test_usage_errors_exit_2(cli: CliRunner) -> None:
+    assert cli("scripts").returncode == 2
+    assert cli("no-such-command").returncode == 2

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from AppCode.core.domain.errors import DatabaseError
+from AppCode.core.domain.models import Script
+from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
+from AppCode.infrastructure.data.migrations import SCHEMA_HEAD, VERSION_TABLE, Migrator
+from AppCode.infrastructure.data.orm import Base
+from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
+from AppCode.utils.resources import bundled_path
+
+TABLES = {
+    "scripts",
+    "script_tags",
+    "batches",
+    "executions",
+    "execution_attempts",
+    "performance_metrics",
+    "backup_records",
+    "users",
+    "audit_log",
+    "plugin_state",
+}
+
+
+@pytest.fixture
+def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = create_database_engine(sqlite_url(tmp_path / "test.db"))
+    yield engine
+    engine.dispose()
+
+
+def test_empty_database_upgrades_to_head_and_downgrades_to_base(engine) -> None:  # type: ignore[no-untyped-def]
+    migrator = Migrator(engine)
+    assert migrator.current() is None
+    assert migrator.ensure_current() is True
+    assert migrator.current() == SCHEMA_HEAD
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    migrator.downgrade("base")
+    assert migrator.current() is None
+    assert set(inspect(engine).get_table_names()) <= {VERSION_TABLE}
+    migrator.upgrade()
+    assert migrator.current() == SCHEMA_HEAD
+    assert migrator.ensure_current() is False
+
+
+def test_orm_metadata_matches_the_migrated_schema(engine) -> None:  # type: ignore[no-untyped-def]
+    Migrator(engine).upgrade()
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_schema_head_constant_is_alembics_head_and_ids_follow_app_versions() -> None:
+    scripts = ScriptDirectory(str(bundled_path("migrations")))
+    assert scripts.get_current_head() == SCHEMA_HEAD
+    for revision in scripts.walk_revisions():
+        assert revision.revision.startswith("v") and revision.revision.count("_") >= 3
+
+
+def test_indexes_serve_the_ui_queries(engine) -> None:  # type: ignore[no-untyped-def]
+    Migrator(engine).upgrade()
+    indexes = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("executions")}
+    assert ("script_path", "created_at") in indexes
+    assert ("batch_id", "sequence") in indexes
+    assert ("status", "created_at") in indexes
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+def test_a_database_from_a_newer_version_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    migrator = Migrator(engine)
+    migrator.upgrade()
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'v9_9_9_future'"))
+    with pytest.raises(DatabaseError, match="newer version"):
+        migrator.ensure_current()
+
+
+def test_a_corrupt_database_file_is_named_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "scriptbatch.db"
+    path.write_bytes(b"this is not a database" * 100)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    engine = create_database_engine(sqlite_url(path))
+    with pytest.raises(DatabaseError) as caught:
+        Migrator(engine).ensure_current()
+    engine.dispose()
+    assert str(path) in caught.value.message
+    assert "backup" in (caught.value.hint or "")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_an_invalid_database_url_is_a_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="not a valid database URL"):
+        create_database_engine("not a url")
+
+
+def make_uow(engine):  # type: ignore[no-untyped-def]
+    Migrator(engine).upgrade()
+    factory = unit_of_work_factory(engine)
+    return lambda: SqlUnitOfWork(engine, factory)
+
+
+def script(path: str, **extra) -> Script:  # type: ignore[no-untyped-def]
+    return Script(
+        path=path, name=Path(path).stem, description="", size=1, mtime=1.0, sha256="0" * 64, **extra
+    )
+
+
+def test_repository_round_trips_scripts_with_tags(engine) -> None:  # type: ignore[no-untyped-def]
+    uow = make_uow(engine)
+    with uow() as work:
+        added = work.scripts.add(script("/x/数据/a b.py", tags=("b", "a")))
+        work.commit()
+    with uow() as work:
+        loaded = work.scripts.get(added.id)
+        assert loaded is not None
+        assert loaded.path == "/x/数据/a b.py" and loaded.tags == ("a", "b")
+        assert loaded.created_at is not None and loaded.created_at.tzinfo is not None
+        assert work.scripts.list(tag="a") == [loaded]
+        assert work.scripts.list(search="数据") == [loaded]
+        assert work.scripts.list(search="100%") == []
+
+
+def test_leaving_without_commit_rolls_back(engine) -> None:  # type: ignore[no-untyped-def]
+    uow = make_uow(engine)
+    with uow() as work:
+        work.scripts.add(script("/x/a.py"))
+    with uow() as work:
+        assert work.scripts.list() == []
+
+
+def test_removing_a_script_keeps_no_orphan_tags(engine) -> None:  # type: ignore[no-untyped-def]
+    uow = make_uow(engine)
+    with uow() as work:
+        added = work.scripts.add(script("/x/a.py", tags=("t",)))
+        work.commit()
+    with uow() as work:
+        work.scripts.remove(added.id)
+        work.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM script_tags")).scalar() == 0
+
+
+def test_a_duplicate_path_is_a_database_error_not_a_crash(engine) -> None:  # type: ignore[no-untyped-def]
+    uow = make_uow(engine)
+    with pytest.raises(DatabaseError), uow() as work:
+        work.scripts.add(script("/x/a.py"))
+        work.scripts.add(script("/x/a.py"))

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.services.settings import (
+    Settings,
+    default_config_file,
+    load_settings,
+    save_user_settings,
+)
+
+
+def test_defaults_load_without_a_user_file() -> None:
+    settings = load_settings(None)
+    assert settings.execution.jobs == 0
+    assert settings.execution.retry_on == ["failed", "timed_out"]
+    assert settings.sandbox.policy == "standard"
+    assert settings.api.host == "127.0.0.1" and settings.api.port == 8765
+    assert settings.auth.mode == "single"
+
+
+def test_default_toml_has_every_key_of_every_section_with_a_comment() -> None:
+    text = default_config_file().read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        assert section in data, f"[{section}] missing from default.toml"
+        assert set(data[section]) == set(model.model_fields), section
+    for line in text.splitlines():
+        if re.match(r"^[a-z_]+ *=", line):
+            assert "#" in line, f"key without a comment: {line}"
+
+
+def test_user_file_overrides_defaults_and_keeps_the_rest(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("[execution]\njobs = 4\ntimeout_s = 60\n", encoding="utf-8")
+    settings = load_settings(user)
+    assert settings.execution.jobs == 4
+    assert settings.execution.timeout_s == 60
+    assert settings.execution.kill_grace_s == 3
+
+
+def test_environment_overrides_the_user_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("[execution]\njobs = 4\n", encoding="utf-8")
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__JOBS", "7")
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__RETRY_ON", '["failed"]')
+    settings = load_settings(user)
+    assert settings.execution.jobs == 7
+    assert settings.execution.retry_on == ["failed"]
+
+
+def test_bad_value_names_the_file_the_key_and_what_is_allowed(tmp_path: Path) -> None:
+    user = tmp_path / "my config.toml"
+    user.write_text('[execution]\nbackend = "cloud"\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    message = caught.value.message
+    assert str(user) in message
+    assert "[execution] backend" in message
+    assert "'local' or 'dask'" in message
+    assert caught.value.hint
+
+
+def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_API__PORT", "99999")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None)
+    assert "environment variable SCRIPTBATCH_API__PORT" in caught.value.message
+    assert "less than or equal to 65535" in caught.value.message
+
+
+def test_unknown_key_and_section_are_reported_with_what_exists(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("[execution]\njbos = 2\n[colours]\nx = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    message = caught.value.message
+    assert "unknown key 'jbos' in [execution]" in message and "jobs" in message
+    assert "unknown section [colours]" in message
+
+
+def test_plugin_sections_may_carry_their_own_tables(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text('[plugins.email_notify]\nsmtp_host = "mail.local"\n', encoding="utf-8")
+    settings = load_settings(user)
+    assert settings.plugins.model_extra == {"email_notify": {"smtp_host": "mail.local"}}
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("[execution]\njobs = = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    assert str(user) in caught.value.message and "line 2" in caught.value.message
+
+
+def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", must_exist=True)
+    # The default user file is optional.
+    assert load_settings(tmp_path / "nope.toml").execution.jobs == 0
+
+
+def test_saved_settings_hold_only_the_changes_and_load_back(tmp_path: Path) -> None:
+    user = tmp_path / "sub" / "config.toml"
+    settings = load_settings(None)
+    settings.execution.jobs = 3
+    settings.ui.language = "zh_CN"
+    save_user_settings(user, settings)
+    data = tomllib.loads(user.read_text(encoding="utf-8"))
+    assert data == {"execution": {"jobs": 3}, "ui": {"language": "zh_CN"}}
+    assert load_settings(user) == settings
+
+
+def test_assigning_an_invalid_value_is_refused() -> None:
+    settings = load_settings(None)
+    with pytest.raises(ValueError):
+        settings.execution.jobs = -1
