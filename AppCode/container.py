@@ -10,18 +10,29 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from AppCode.core.engines.engine import ExecutionEngine
+from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.managers.script_manager import ScriptManager
 from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
 from AppCode.infrastructure.data.migrations import Migrator
+from AppCode.infrastructure.data.result_writer import ResultWriter
 from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
+from AppCode.infrastructure.execution.local_runner import LocalRunner
+from AppCode.infrastructure.execution.log_file import read_log, remove_log
+from AppCode.infrastructure.execution.processes import PsutilProcessTable
+from AppCode.infrastructure.execution.python_env import resolve_python
 from AppCode.infrastructure.logging.setup import configure_logging
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
+from AppCode.services.batch_service import BatchService
+from AppCode.services.history_service import HistoryService
 from AppCode.services.script_service import ScriptService
 from AppCode.services.settings import Settings, load_settings
 from AppCode.utils.data_dir import DataDir
@@ -36,6 +47,25 @@ def _database_engine(url: str) -> Iterator[Engine]:
     engine = create_database_engine(url)
     yield engine
     engine.dispose()
+
+
+def _result_writer(
+    engine: Engine, session_factory: sessionmaker[Session], bus: EventBus
+) -> Iterator[ResultWriter]:
+    writer = ResultWriter(engine, session_factory)
+    unsubscribe = bus.subscribe(writer.on_event)
+    yield writer
+    unsubscribe()
+    writer.close()
+
+
+def _execution_engine(
+    bus: EventBus,
+    writer: ResultWriter,  # the writer outlives the engine: it stores its last events
+) -> Iterator[ExecutionEngine]:
+    engine = ExecutionEngine(LocalRunner(), bus)
+    yield engine
+    engine.stop()
 
 
 def _database_url(settings: Settings, data_dir: DataDir) -> str:
@@ -68,6 +98,26 @@ class Container(containers.DeclarativeContainer):
         ScriptService, uow=uow.provider, cache=cache, manager=script_manager
     )
 
+    event_bus = providers.Singleton(EventBus)
+    result_writer = providers.Resource(_result_writer, database, session_factory, event_bus)
+    execution_engine = providers.Resource(_execution_engine, event_bus, result_writer)
+    process_table = providers.Singleton(PsutilProcessTable)
+    batch_service = providers.Singleton(
+        BatchService,
+        uow=uow.provider,
+        engine=execution_engine,
+        scripts=script_manager,
+        processes=process_table,
+        resolve_python=providers.Object(resolve_python),
+        flush_results=result_writer.provided.flush,
+        defaults=settings.provided.execution,
+        runs_dir=data_dir.provided.runs,
+        remove_log=providers.Object(remove_log),
+    )
+    history_service = providers.Singleton(
+        HistoryService, uow=uow.provider, cache=cache, read_log=providers.Object(read_log)
+    )
+
 
 def build(
     data_dir: str | Path | None = None,
@@ -95,6 +145,10 @@ def build(
         return container
     try:
         container.migrator().ensure_current()
+        batches = container.batch_service()
+        batches.recover_interrupted()
+        if settings.history.retention_days:
+            batches.prune(timedelta(days=settings.history.retention_days))
     except BaseException:
         container.shutdown_resources()
         raise

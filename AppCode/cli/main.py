@@ -12,7 +12,7 @@ import logging
 import sys
 
 from AppCode import __version__
-from AppCode.cli import db_cmd, scripts_cmd
+from AppCode.cli import db_cmd, history_cmd, run_cmd, scripts_cmd
 from AppCode.cli.output import print_error
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError, ScriptBatchError
 
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     # sub-commands, and a default there would overwrite a value given before the command.
     parser.set_defaults(handler=None, migrate=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_cmd.register(commands, common)
+    history_cmd.register(commands, common)
     scripts_cmd.register(commands, common)
     db_cmd.register(commands, common)
     return parser

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from AppCode.core.domain.models import Script
+from AppCode.core.domain.models import Batch, Execution, ExecutionStatus, Script
 
-__all__ = ["iso", "script_json"]
+__all__ = ["batch_json", "execution_json", "iso", "script_json", "summary"]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -29,3 +29,63 @@ def script_json(script: Script) -> dict[str, Any]:
         "created_at": iso(script.created_at),
         "updated_at": iso(script.updated_at),
     }
+
+
+SUMMARY_STATUSES = (
+    ExecutionStatus.SUCCEEDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.TIMED_OUT,
+    ExecutionStatus.BLOCKED,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.INTERRUPTED,
+)
+NO_SANDBOX = {"policy": "off", "layers": [], "degraded": False}
+
+
+def execution_json(e: Execution) -> dict[str, Any]:
+    """One execution as ``run --json`` and ``history --json`` print it."""
+    return {
+        "id": e.id,
+        "batch_id": e.batch_id,
+        "script": e.script_path,
+        "args": list(e.args),
+        "status": e.status.value,
+        "exit_code": e.exit_code,
+        "attempts": e.attempts,
+        "started_at": iso(e.started_at),
+        "finished_at": iso(e.finished_at),
+        "duration_s": _round(e.duration_s),
+        "cpu_s": _round(e.cpu_s),
+        "memory_peak_bytes": e.memory_peak_bytes,
+        "error_type": e.error_type,
+        "error_message": e.error_message,
+        "output_bytes": e.output_bytes,
+        "log_path": e.log_path,
+        "worker": e.worker,
+        "sandbox": e.sandbox or dict(NO_SANDBOX),
+    }
+
+
+def summary(executions: list[Execution]) -> dict[str, int]:
+    counts = {"total": len(executions)}
+    for status in SUMMARY_STATUSES:
+        counts[status.value] = sum(1 for e in executions if e.status is status)
+    return counts
+
+
+def batch_json(batch: Batch, executions: list[Execution]) -> dict[str, Any]:
+    """The ``run --json`` contract object."""
+    return {
+        "batch_id": batch.id,
+        "status": batch.status.value,
+        "started_at": iso(batch.started_at),
+        "finished_at": iso(batch.finished_at),
+        "jobs": batch.options.jobs,
+        "backend": batch.options.backend,
+        "summary": summary(executions),
+        "executions": [execution_json(e) for e in executions],
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

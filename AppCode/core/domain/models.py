@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["ExecutionStatus", "Script"]
+__all__ = [
+    "Attempt",
+    "Batch",
+    "BatchStatus",
+    "Execution",
+    "ExecutionStatus",
+    "RunOptions",
+    "Script",
+]
 
 
 class ExecutionStatus(StrEnum):
@@ -46,3 +55,102 @@ class Script:
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class BatchStatus(StrEnum):
+    """A batch is ``succeeded`` when every execution succeeded, ``cancelled`` if the user
+    stopped it, else ``failed``; ``pending``/``running`` while it is under way."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (BatchStatus.PENDING, BatchStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a batch runs: everything a user can set per batch (CLI flags, GUI toolbar, API body)."""
+
+    jobs: int
+    timeout_s: float | None = None
+    retries: int = 0
+    retry_backoff_s: float = 1.0
+    retry_on: tuple[ExecutionStatus, ...] = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT)
+    kill_grace_s: float = 3.0
+    fail_fast: bool = False
+    python: str = ""
+    start_method: str = "spawn"
+    max_log_bytes: int = 100 * 1024 * 1024
+    backend: str = "local"
+
+
+@dataclass
+class Attempt:
+    """One try at running an execution's script; retries make more than one."""
+
+    execution_id: str
+    number: int
+    status: ExecutionStatus
+    exit_code: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    cpu_s: float | None = None
+    memory_peak_bytes: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    output_bytes: int = 0
+    worker: str | None = None
+
+
+@dataclass
+class Execution:
+    """One script with its arguments inside a batch, and what became of it."""
+
+    id: str
+    batch_id: str
+    sequence: int
+    script_path: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    script_id: int | None = None
+    status: ExecutionStatus = ExecutionStatus.PENDING
+    exit_code: int | None = None
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    cpu_s: float | None = None
+    memory_peak_bytes: int | None = None
+    cpu_percent_avg: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    output_bytes: int = 0
+    log_path: str | None = None
+    worker: str | None = None
+    sandbox: dict[str, Any] | None = None
+    pid: int | None = None
+    pid_started_at: float | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class Batch:
+    """A set of executions started together with the same options."""
+
+    id: str
+    options: RunOptions
+    status: BatchStatus = BatchStatus.PENDING
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    created_by: str | None = None
+    owner_pid: int | None = None
+    owner_host: str | None = None
+    owner_token: str | None = None
+    note: str | None = None

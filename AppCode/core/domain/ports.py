@@ -5,13 +5,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from AppCode.core.domain.models import Script
+from AppCode.core.domain.models import Attempt, Batch, Execution, ExecutionStatus, Script
 
-__all__ = ["ScriptRepository", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = [
+    "BatchRepository",
+    "ExecutionFilter",
+    "ExecutionRepository",
+    "ProcessTable",
+    "ScriptRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
 
 
 class ScriptRepository(Protocol):
@@ -34,6 +44,89 @@ class ScriptRepository(Protocol):
     def remove(self, script_id: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """What the history view and ``scriptbatch history`` filter executions by."""
+
+    script_path: str | None = None
+    statuses: tuple[ExecutionStatus, ...] = ()
+    batch_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class BatchRepository(Protocol):
+    def add(self, batch: Batch, executions: Sequence[Execution]) -> None:
+        """Store a new batch and all its executions (one bulk insert)."""
+        ...
+
+    def get(self, batch_id: str) -> Batch | None: ...
+
+    def find(self, id_or_prefix: str) -> list[Batch]:
+        """Batches whose id is ``id_or_prefix`` or starts with it (at most a few)."""
+        ...
+
+    def recent(self, limit: int = 50) -> list[Batch]:
+        """The newest batches first."""
+        ...
+
+    def unfinished(self) -> list[Batch]:
+        """Batches still marked pending or running (their owner may have died)."""
+        ...
+
+    def set_status(self, batch: Batch) -> None:
+        """Store ``batch``'s status and timestamps."""
+        ...
+
+
+class ExecutionRepository(Protocol):
+    def get(self, execution_id: str) -> Execution | None: ...
+
+    def find(self, id_or_prefix: str) -> list[Execution]:
+        """Executions whose id is ``id_or_prefix`` or starts with it (at most a few)."""
+        ...
+
+    def of_batch(self, batch_id: str) -> list[Execution]:
+        """A batch's executions in the order they were queued."""
+        ...
+
+    def query(self, where: ExecutionFilter, *, limit: int, offset: int = 0) -> list[Execution]:
+        """Matching executions, newest first."""
+        ...
+
+    def count(self, where: ExecutionFilter) -> int: ...
+
+    def attempts(self, execution_id: str) -> list[Attempt]: ...
+
+    def update(self, executions: Sequence[Execution]) -> None:
+        """Store the status and results of ``executions``."""
+        ...
+
+    def oldest_before(self, cutoff: datetime, limit: int) -> list[Execution]:
+        """Up to ``limit`` finished executions created before ``cutoff``, oldest first."""
+        ...
+
+    def delete(self, execution_ids: Sequence[str]) -> None:
+        """Delete executions (their attempts and metrics too) and batches left empty."""
+        ...
+
+
+class ProcessTable(Protocol):
+    """The operating system's view of processes, for crash recovery."""
+
+    def current_owner(self) -> tuple[int, str, str]:
+        """This process as a batch owner: ``(pid, host, start token)``."""
+        ...
+
+    def owner_alive(self, pid: int | None, host: str | None, token: str | None) -> bool:
+        """Whether the process that owns a batch is still running (unknown hosts: assume so)."""
+        ...
+
+    def kill_leftover(self, pid: int, started_at: float | None) -> bool:
+        """End a script's process group if ``pid`` is still that script (same start time)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories: ``with uow: ...; uow.commit()``.
 
@@ -41,6 +134,8 @@ class UnitOfWork(Protocol):
     """
 
     scripts: ScriptRepository
+    batches: BatchRepository
+    executions: ExecutionRepository
 
     def __enter__(self) -> Self: ...
 

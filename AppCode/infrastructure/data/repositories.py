@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from AppCode.core.domain.models import Script
-from AppCode.infrastructure.data.orm import ScriptRow, ScriptTagRow
+from AppCode.core.domain.events import ExecutionStarted
+from AppCode.core.domain.models import (
+    Attempt,
+    Batch,
+    BatchStatus,
+    Execution,
+    ExecutionStatus,
+    RunOptions,
+    Script,
+)
+from AppCode.core.domain.ports import ExecutionFilter
+from AppCode.infrastructure.data.orm import (
+    BatchRow,
+    ExecutionAttemptRow,
+    ExecutionRow,
+    PerformanceMetricRow,
+    ScriptRow,
+    ScriptTagRow,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class SqlScriptRepository:
@@ -91,3 +114,354 @@ def _script(row: ScriptRow) -> Script:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- batches and executions -----------------------------------------------------------------
+
+_FINAL_STATUSES = [s.value for s in ExecutionStatus if s.is_final]
+_PREFIX_MATCHES = 5
+
+
+class SqlBatchRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, batch: Batch, executions: Sequence[Execution]) -> None:
+        now = utcnow()
+        self._session.add(_batch_row(batch, now))
+        self._session.flush()
+        if executions:
+            self._session.execute(
+                insert(ExecutionRow), [execution_values(e, now) for e in executions]
+            )
+        batch.created_at = now
+        for execution in executions:
+            execution.created_at = now
+
+    def get(self, batch_id: str) -> Batch | None:
+        row = self._session.get(BatchRow, batch_id)
+        return _batch(row) if row else None
+
+    def find(self, id_or_prefix: str) -> list[Batch]:
+        query = select(BatchRow).where(BatchRow.id.startswith(id_or_prefix, autoescape=True))
+        return [_batch(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
+
+    def recent(self, limit: int = 50) -> list[Batch]:
+        query = select(BatchRow).order_by(BatchRow.created_at.desc()).limit(limit)
+        return [_batch(r) for r in self._session.scalars(query)]
+
+    def unfinished(self) -> list[Batch]:
+        query = select(BatchRow).where(
+            BatchRow.status.in_([BatchStatus.PENDING.value, BatchStatus.RUNNING.value])
+        )
+        return [_batch(r) for r in self._session.scalars(query)]
+
+    def set_status(self, batch: Batch) -> None:
+        self._session.execute(
+            update(BatchRow)
+            .where(BatchRow.id == batch.id)
+            .values(
+                status=batch.status.value,
+                started_at=batch.started_at,
+                finished_at=batch.finished_at,
+                updated_at=utcnow(),
+            )
+        )
+
+
+class SqlExecutionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, execution_id: str) -> Execution | None:
+        row = self._session.get(ExecutionRow, execution_id)
+        return _execution(row) if row else None
+
+    def find(self, id_or_prefix: str) -> list[Execution]:
+        query = select(ExecutionRow).where(
+            ExecutionRow.id.startswith(id_or_prefix, autoescape=True)
+        )
+        return [_execution(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
+
+    def of_batch(self, batch_id: str) -> list[Execution]:
+        query = (
+            select(ExecutionRow)
+            .where(ExecutionRow.batch_id == batch_id)
+            .order_by(ExecutionRow.sequence)
+        )
+        return [_execution(r) for r in self._session.scalars(query)]
+
+    def query(self, where: ExecutionFilter, *, limit: int, offset: int = 0) -> list[Execution]:
+        query = _filtered(select(ExecutionRow), where)
+        query = query.order_by(ExecutionRow.created_at.desc(), ExecutionRow.sequence.desc())
+        return [_execution(r) for r in self._session.scalars(query.limit(limit).offset(offset))]
+
+    def count(self, where: ExecutionFilter) -> int:
+        return int(self._session.scalar(_filtered(select(func.count(ExecutionRow.id)), where)) or 0)
+
+    def attempts(self, execution_id: str) -> list[Attempt]:
+        query = (
+            select(ExecutionAttemptRow)
+            .where(ExecutionAttemptRow.execution_id == execution_id)
+            .order_by(ExecutionAttemptRow.number)
+        )
+        return [_attempt(r) for r in self._session.scalars(query)]
+
+    def update(self, executions: Sequence[Execution]) -> None:
+        if not executions:
+            return
+        now = utcnow()
+        rows = []
+        for execution in executions:
+            values = execution_values(execution, now)
+            for key in (
+                "batch_id",
+                "sequence",
+                "script_path",
+                "script_id",
+                "args",
+                "env",
+                "created_at",
+            ):
+                values.pop(key)
+            values["_id"] = values.pop("id")
+            rows.append(values)
+        self._session.connection().execute(
+            update(ExecutionRow).where(ExecutionRow.id == bindparam("_id")), rows
+        )
+
+    def mark_running(self, started: Sequence[ExecutionStarted]) -> None:
+        """Store that attempts have started (the result writer's path)."""
+        if not started:
+            return
+        now = utcnow()
+        self._session.connection().execute(
+            update(ExecutionRow)
+            .where(ExecutionRow.id == bindparam("_id"))
+            .values(
+                started_at=func.coalesce(
+                    ExecutionRow.started_at, bindparam("_started_at", type_=UTCDateTime())
+                )
+            ),
+            [
+                {
+                    "_id": e.execution_id,
+                    "_started_at": e.started_at,
+                    "status": ExecutionStatus.RUNNING.value,
+                    "attempts": e.attempt,
+                    "pid": e.pid,
+                    "pid_started_at": e.pid_started_at,
+                    "log_path": e.log_path,
+                    "updated_at": now,
+                }
+                for e in started
+            ],
+        )
+
+    def oldest_before(self, cutoff: datetime, limit: int) -> list[Execution]:
+        query = (
+            select(ExecutionRow)
+            .where(ExecutionRow.created_at < cutoff, ExecutionRow.status.in_(_FINAL_STATUSES))
+            .order_by(ExecutionRow.created_at)
+            .limit(limit)
+        )
+        return [_execution(r) for r in self._session.scalars(query)]
+
+    def delete(self, execution_ids: Sequence[str]) -> None:
+        if not execution_ids:
+            return
+        ids = list(execution_ids)
+        batch_ids = set(
+            self._session.scalars(
+                select(ExecutionRow.batch_id).where(ExecutionRow.id.in_(ids)).distinct()
+            )
+        )
+        # Explicit deletes, not only ON DELETE CASCADE: they must hold on databases where
+        # foreign keys are not enforced.
+        self._session.execute(
+            delete(ExecutionAttemptRow).where(ExecutionAttemptRow.execution_id.in_(ids))
+        )
+        self._session.execute(
+            delete(PerformanceMetricRow).where(PerformanceMetricRow.execution_id.in_(ids))
+        )
+        self._session.execute(delete(ExecutionRow).where(ExecutionRow.id.in_(ids)))
+        if batch_ids:
+            still_used = select(ExecutionRow.batch_id).where(ExecutionRow.batch_id.in_(batch_ids))
+            self._session.execute(
+                delete(BatchRow).where(BatchRow.id.in_(batch_ids), BatchRow.id.not_in(still_used))
+            )
+
+
+def insert_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
+    """Bulk insert of attempt rows (the result writer's path)."""
+    if attempts:
+        session.execute(insert(ExecutionAttemptRow), [_attempt_values(a) for a in attempts])
+
+
+def _filtered(query: Any, where: ExecutionFilter) -> Any:
+    if where.script_path:
+        query = query.where(ExecutionRow.script_path == where.script_path)
+    if where.statuses:
+        query = query.where(ExecutionRow.status.in_([s.value for s in where.statuses]))
+    if where.batch_id:
+        query = query.where(ExecutionRow.batch_id == where.batch_id)
+    if where.since:
+        query = query.where(ExecutionRow.created_at >= where.since)
+    if where.until:
+        query = query.where(ExecutionRow.created_at < where.until)
+    return query
+
+
+def _batch_row(batch: Batch, now: datetime) -> BatchRow:
+    o = batch.options
+    return BatchRow(
+        id=batch.id,
+        status=batch.status.value,
+        jobs=o.jobs,
+        backend=o.backend,
+        timeout_s=o.timeout_s,
+        retries=o.retries,
+        fail_fast=o.fail_fast,
+        options={
+            "retry_backoff_s": o.retry_backoff_s,
+            "retry_on": [s.value for s in o.retry_on],
+            "kill_grace_s": o.kill_grace_s,
+            "python": o.python,
+            "start_method": o.start_method,
+            "max_log_bytes": o.max_log_bytes,
+        },
+        note=batch.note,
+        created_by=batch.created_by,
+        owner_pid=batch.owner_pid,
+        owner_host=batch.owner_host,
+        owner_token=batch.owner_token,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _batch(row: BatchRow) -> Batch:
+    extra = row.options or {}
+    options = RunOptions(
+        jobs=row.jobs,
+        timeout_s=row.timeout_s,
+        retries=row.retries,
+        retry_backoff_s=float(extra.get("retry_backoff_s", 1.0)),
+        retry_on=tuple(ExecutionStatus(s) for s in extra.get("retry_on", ["failed", "timed_out"])),
+        kill_grace_s=float(extra.get("kill_grace_s", 3.0)),
+        fail_fast=row.fail_fast,
+        python=str(extra.get("python", "")),
+        start_method=str(extra.get("start_method", "spawn")),
+        max_log_bytes=int(extra.get("max_log_bytes", 100 * 1024 * 1024)),
+        backend=row.backend,
+    )
+    return Batch(
+        id=row.id,
+        options=options,
+        status=BatchStatus(row.status),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        created_by=row.created_by,
+        owner_pid=row.owner_pid,
+        owner_host=row.owner_host,
+        owner_token=row.owner_token,
+        note=row.note,
+    )
+
+
+def execution_values(e: Execution, now: datetime) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "batch_id": e.batch_id,
+        "sequence": e.sequence,
+        "script_id": e.script_id,
+        "script_path": e.script_path,
+        "args": list(e.args),
+        "env": dict(e.env),
+        "status": e.status.value,
+        "exit_code": e.exit_code,
+        "attempts": e.attempts,
+        "started_at": e.started_at,
+        "finished_at": e.finished_at,
+        "duration_s": e.duration_s,
+        "cpu_s": e.cpu_s,
+        "memory_peak_bytes": e.memory_peak_bytes,
+        "cpu_percent_avg": e.cpu_percent_avg,
+        "error_type": e.error_type,
+        "error_message": e.error_message,
+        "output_bytes": e.output_bytes,
+        "log_path": e.log_path,
+        "worker": e.worker,
+        "sandbox": e.sandbox,
+        "pid": e.pid,
+        "pid_started_at": e.pid_started_at,
+        "created_at": e.created_at or now,
+        "updated_at": now,
+    }
+
+
+def _execution(row: ExecutionRow) -> Execution:
+    return Execution(
+        id=row.id,
+        batch_id=row.batch_id,
+        sequence=row.sequence,
+        script_path=row.script_path,
+        args=tuple(str(a) for a in row.args or ()),
+        env={str(k): str(v) for k, v in (row.env or {}).items()},
+        script_id=row.script_id,
+        status=ExecutionStatus(row.status),
+        exit_code=row.exit_code,
+        attempts=row.attempts,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_s=row.duration_s,
+        cpu_s=row.cpu_s,
+        memory_peak_bytes=row.memory_peak_bytes,
+        cpu_percent_avg=row.cpu_percent_avg,
+        error_type=row.error_type,
+        error_message=row.error_message,
+        output_bytes=row.output_bytes,
+        log_path=row.log_path,
+        worker=row.worker,
+        sandbox=row.sandbox,
+        pid=row.pid,
+        pid_started_at=row.pid_started_at,
+        created_at=row.created_at,
+    )
+
+
+def _attempt_values(a: Attempt) -> dict[str, Any]:
+    return {
+        "execution_id": a.execution_id,
+        "number": a.number,
+        "status": a.status.value,
+        "exit_code": a.exit_code,
+        "started_at": a.started_at,
+        "finished_at": a.finished_at,
+        "duration_s": a.duration_s,
+        "cpu_s": a.cpu_s,
+        "memory_peak_bytes": a.memory_peak_bytes,
+        "error_type": a.error_type,
+        "error_message": a.error_message,
+        "worker": a.worker,
+    }
+
+
+def _attempt(row: ExecutionAttemptRow) -> Attempt:
+    return Attempt(
+        execution_id=row.execution_id,
+        number=row.number,
+        status=ExecutionStatus(row.status),
+        exit_code=row.exit_code,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_s=row.duration_s,
+        cpu_s=row.cpu_s,
+        memory_peak_bytes=row.memory_peak_bytes,
+        error_type=row.error_type,
+        error_message=row.error_message,
+        worker=row.worker,
+    )

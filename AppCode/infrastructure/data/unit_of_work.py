@@ -10,7 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from AppCode.infrastructure.data.database import database_error
-from AppCode.infrastructure.data.repositories import SqlScriptRepository
+from AppCode.infrastructure.data.repositories import (
+    SqlBatchRepository,
+    SqlExecutionRepository,
+    SqlScriptRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -26,6 +30,8 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.scripts = SqlScriptRepository(self.session)
+        self.batches = SqlBatchRepository(self.session)
+        self.executions = SqlExecutionRepository(self.session)
         return self
 
     def __exit__(

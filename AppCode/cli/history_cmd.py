@@ -1,0 +1,195 @@
+"""``scriptbatch history``, ``history prune`` and ``show``: past runs."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.container import Container
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.models import ExecutionStatus
+from AppCode.core.domain.ports import ExecutionFilter
+from AppCode.core.managers.script_manager import absolute
+from AppCode.services.json_shapes import execution_json, iso
+from AppCode.utils.timeparse import parse_duration, parse_since
+
+_STATUSES = [s.value for s in ExecutionStatus]
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    history = commands.add_parser(
+        "history",
+        parents=[common],
+        help="list past executions (or prune old ones)",
+        description="List past executions, newest first.",
+    )
+    history.add_argument("--script", metavar="PATH", help="only runs of this script")
+    history.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="S",
+        help=f"only these statuses (repeat, or comma-separated): {', '.join(_STATUSES)}",
+    )
+    history.add_argument("--batch", metavar="ID", help="only this batch (id or unique prefix)")
+    history.add_argument("--since", metavar="WHEN", help="only since then: 10m, 12h, 7d or a date")
+    history.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (50)")
+    history.add_argument("--json", action="store_true", help="print a JSON list")
+    history.set_defaults(handler=_history)
+    sub = history.add_subparsers(dest="history_command", metavar="ACTION")
+    prune = sub.add_parser(
+        "prune",
+        parents=[common],
+        help="delete old executions and their logs",
+        description="Delete finished executions older than AGE, with their log files.",
+    )
+    prune.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="e.g. 90d, 12h (default: [history] retention_days, else 90d)",
+    )
+    prune.set_defaults(handler=_prune)
+
+    show = commands.add_parser(
+        "show",
+        parents=[common],
+        help="one execution in detail",
+        description="Show one execution: status, timings, attempts, and with --log its output.",
+    )
+    show.add_argument("execution", metavar="EXECUTION_ID", help="id or a unique prefix")
+    show.add_argument(
+        "--log", action="store_true", help="print its output (stdout to stdout, stderr to stderr)"
+    )
+    show.add_argument("--json", action="store_true", help="print it as JSON")
+    show.set_defaults(handler=_show)
+
+
+def _history(container: Container, args: argparse.Namespace) -> int:
+    statuses = []
+    for item in args.status:
+        for name in item.split(","):
+            if name.strip() not in _STATUSES:
+                raise ConfigurationError(
+                    f"unknown status {name.strip()!r}", hint=f"Use one of: {', '.join(_STATUSES)}."
+                )
+            statuses.append(ExecutionStatus(name.strip()))
+    if args.limit < 1:
+        raise ConfigurationError("--limit must be at least 1")
+    history = container.history_service()
+    batch_id = history.batch(args.batch)[0].id if args.batch else None
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        raise ConfigurationError(f"--since: {exc}") from None
+    where = ExecutionFilter(
+        script_path=absolute(args.script) if args.script else None,
+        statuses=tuple(statuses),
+        batch_id=batch_id,
+        since=since,
+    )
+    executions = history.executions(where, limit=args.limit)
+    if args.json:
+        print_json([execution_json(e) for e in executions])
+        return 0
+    if not executions:
+        print("no executions match")
+        return 0
+    print_table(
+        ["ID", "STARTED", "STATUS", "EXIT", "TIME", "SCRIPT"],
+        [
+            [
+                e.id,
+                e.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if e.started_at else "-",
+                e.status.value,
+                "-" if e.exit_code is None else e.exit_code,
+                "-" if e.duration_s is None else f"{e.duration_s:.2f}s",
+                e.script_path + ("  " + shlex.join(e.args) if e.args else ""),
+            ]
+            for e in executions
+        ],
+        max_widths={5: 90},
+    )
+    return 0
+
+
+def _prune(container: Container, args: argparse.Namespace) -> int:
+    if args.older_than:
+        try:
+            age = parse_duration(args.older_than)
+        except ValueError as exc:
+            raise ConfigurationError(f"--older-than: {exc}") from None
+    else:
+        days = container.settings().history.retention_days or 90
+        age = parse_duration(f"{days}d")
+    report = container.batch_service().prune(age)
+    container.history_service().forget_cached()
+    print(f"deleted {report.executions} executions and {report.log_files} log files")
+    return 0
+
+
+def _show(container: Container, args: argparse.Namespace) -> int:
+    history = container.history_service()
+    execution = history.execution(args.execution)
+    if args.log:
+        out, err = sys.stdout.buffer, sys.stderr.buffer
+        sys.stdout.flush()
+        for stream, data in history.output(execution):
+            target = err if stream == "stderr" else out
+            target.write(data)
+            target.flush()
+        return 0
+    if args.json:
+        shape = execution_json(execution)
+        shape["attempt_list"] = [
+            {
+                "number": a.number,
+                "status": a.status.value,
+                "exit_code": a.exit_code,
+                "started_at": iso(a.started_at),
+                "duration_s": a.duration_s,
+                "error_type": a.error_type,
+                "error_message": a.error_message,
+            }
+            for a in history.attempts(execution.id)
+        ]
+        print_json(shape)
+        return 0
+    fields = [
+        ("execution", execution.id),
+        ("batch", execution.batch_id),
+        ("script", execution.script_path),
+        ("arguments", shlex.join(execution.args) if execution.args else "(none)"),
+        ("status", execution.status.value),
+        ("exit code", "-" if execution.exit_code is None else str(execution.exit_code)),
+        ("started", iso(execution.started_at) or "-"),
+        ("finished", iso(execution.finished_at) or "-"),
+        ("duration", "-" if execution.duration_s is None else f"{execution.duration_s:.3f} s"),
+        ("cpu time", "-" if execution.cpu_s is None else f"{execution.cpu_s:.3f} s"),
+        ("peak memory", human_size(execution.memory_peak_bytes)),
+        ("output", human_size(execution.output_bytes)),
+        ("log", execution.log_path or "-"),
+    ]
+    if execution.error_type or execution.error_message:
+        fields.append(("error", f"{execution.error_type or ''}: {execution.error_message or ''}"))
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        print(f"{name.ljust(width)}  {value}")
+    attempts = history.attempts(execution.id)
+    if len(attempts) > 1:
+        print()
+        print_table(
+            ["ATTEMPT", "STATUS", "EXIT", "TIME", "ERROR"],
+            [
+                [
+                    a.number,
+                    a.status.value,
+                    "-" if a.exit_code is None else a.exit_code,
+                    "-" if a.duration_s is None else f"{a.duration_s:.2f}s",
+                    a.error_message or "",
+                ]
+                for a in attempts
+            ],
+        )
+    return 0

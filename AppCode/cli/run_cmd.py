@@ -1,0 +1,298 @@
+"""``scriptbatch run`` and ``scriptbatch rerun``: run a batch in the foreground.
+
+Progress goes to stderr (a bar on a terminal, a line per change otherwise), the summary table or
+the ``--json`` object to stdout. Ctrl-C stops the batch: children are killed, their executions
+recorded as cancelled, and the exit code is 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.container import Container
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.events import Event, ExecutionFinished, ExecutionStarted
+from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
+from AppCode.core.engines.engine import BatchHandle
+from AppCode.services.batch_service import StartBatch
+from AppCode.services.json_shapes import batch_json, summary
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="run scripts as a batch",
+        description="Run each script in its own process, several at a time. Folders expand "
+        "to the *.py files under them. Exit code 0 only if every script succeeded.",
+    )
+    run.add_argument("paths", nargs="+", metavar="PATH", help="scripts or folders")
+    run.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="scripts at once (default: [execution] jobs; 0 = CPU count)",
+    )
+    run.add_argument("--timeout", type=float, metavar="S", help="time limit per script, seconds")
+    run.add_argument("--retries", type=int, metavar="N", help="extra attempts after a failure")
+    run.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="A",
+        help="argument for every script (repeat for more)",
+    )
+    run.add_argument(
+        "--each-args",
+        metavar="FILE",
+        help="run each script once per line of FILE (shell-style words)",
+    )
+    run.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment variable for the scripts (repeat for more)",
+    )
+    run.add_argument("--python", metavar="EXE", help="interpreter to run the scripts with")
+    run.add_argument(
+        "--start-method",
+        choices=["auto", "spawn", "forkserver"],
+        help="fresh interpreter per script (spawn) or a warm fork server",
+    )
+    run.add_argument(
+        "--fail-fast",
+        action="store_true",
+        default=None,
+        help="cancel the rest after the first failure",
+    )
+    _output_options(run)
+    run.set_defaults(handler=_run)
+
+    rerun = commands.add_parser(
+        "rerun",
+        parents=[common],
+        help="run a past batch again",
+        description="Make a new batch from a past one's scripts, arguments and options.",
+    )
+    rerun.add_argument("batch", metavar="BATCH_ID", help="batch id (or a unique prefix)")
+    rerun.add_argument("--failed", action="store_true", help="only those that did not succeed")
+    _output_options(rerun)
+    rerun.set_defaults(handler=_rerun)
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress and no table; only the exit code tells",
+    )
+
+
+def _run(container: Container, args: argparse.Namespace) -> int:
+    request = StartBatch(
+        paths=args.paths,
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+        retries=args.retries,
+        args=args.arg,
+        each_args=_read_each_args(args.each_args) if args.each_args else None,
+        env=_parse_env(args.env),
+        python=args.python,
+        start_method=args.start_method,
+        fail_fast=args.fail_fast,
+    )
+    return _foreground(container, args, lambda: container.batch_service().start(request))
+
+
+def _rerun(container: Container, args: argparse.Namespace) -> int:
+    return _foreground(
+        container,
+        args,
+        lambda: container.batch_service().rerun(args.batch, failed_only=args.failed),
+    )
+
+
+def _foreground(container: Container, args: argparse.Namespace, start: Any) -> int:
+    service = container.batch_service()
+    progress = _Progress(sys.stderr, enabled=not (args.quiet or args.json))
+    unsubscribe = container.event_bus().subscribe(progress.on_event)
+    try:
+        handle: BatchHandle = start()
+        progress.begin(len(handle.executions) or _count(container, handle.batch_id))
+        interrupted = False
+        try:
+            while not handle.wait(0.2):
+                progress.render()
+        except KeyboardInterrupt:
+            interrupted = True
+            progress.message("stopping: killing running scripts…")
+            service.cancel(handle.batch_id)
+            while not handle.wait(0.2):
+                progress.render()
+        service.wait(handle)
+        progress.finish()
+    finally:
+        unsubscribe()
+    batch, executions = handle.batch, handle.executions
+    if args.json:
+        print_json(batch_json(batch, executions))
+    elif not args.quiet:
+        _print_summary(batch, executions)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return (
+        EXIT_OK if all(e.status is ExecutionStatus.SUCCEEDED for e in executions) else EXIT_FAILED
+    )
+
+
+def _count(container: Container, batch_id: str) -> int:
+    return len(container.history_service().batch(batch_id)[1])
+
+
+def _read_each_args(path: str) -> list[list[str]]:
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the --each-args file {path}: {exc.strerror}",
+            hint="Give a text file with one line of arguments per run.",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"the --each-args file {path} is not UTF-8 text") from None
+    lines = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            lines.append(shlex.split(line))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{path}, line {number}: {exc}",
+                hint='Quote arguments the way a shell would, e.g. "two words".',
+            ) from None
+    return lines
+
+
+def _parse_env(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError(f"--env {item!r} is not KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def _print_summary(batch: Batch, executions: list[Execution]) -> None:
+    rows = []
+    for e in executions:
+        script = e.script_path + ("  " + shlex.join(e.args) if e.args else "")
+        rows.append(
+            [
+                e.status.value,
+                "-" if e.exit_code is None else e.exit_code,
+                e.attempts,
+                "-" if e.duration_s is None else f"{e.duration_s:.2f}s",
+                human_size(e.memory_peak_bytes),
+                script,
+                e.error_message if e.error_type is None else f"{e.error_type}: {e.error_message}",
+            ]
+        )
+    print_table(
+        ["STATUS", "EXIT", "TRIES", "TIME", "MEMORY", "SCRIPT", "ERROR"],
+        rows,
+        max_widths={5: 70, 6: 60},
+    )
+    counts = summary(executions)
+    parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in counts if k != "total" and counts[k]]
+    elapsed = (
+        (batch.finished_at - batch.started_at).total_seconds()
+        if batch.finished_at and batch.started_at
+        else 0.0
+    )
+    print(
+        f"\nbatch {batch.id} {batch.status.value}: {counts['total']} executions, "
+        f"{', '.join(parts) or 'none run'} in {elapsed:.1f} s"
+    )
+
+
+class _Progress:
+    """Counts finished executions from bus events; draws on stderr from the main thread."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+        self._stream = stream
+        self._enabled = enabled
+        self._tty = enabled and stream.isatty()
+        self._lock = threading.Lock()
+        self._total = 0
+        self._done = 0
+        self._failed = 0
+        self._running: set[str] = set()
+        self._started = time.monotonic()
+        self._last_line = ""
+        self._last_print = 0.0
+
+    def begin(self, total: int) -> None:
+        self._total = total
+        self._started = time.monotonic()
+
+    def on_event(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, ExecutionStarted):
+                self._running.add(event.execution_id)
+            elif isinstance(event, ExecutionFinished):
+                self._running.discard(event.execution.id)
+                self._done += 1
+                if event.execution.status not in (
+                    ExecutionStatus.SUCCEEDED,
+                    ExecutionStatus.CANCELLED,
+                ):
+                    self._failed += 1
+
+    def message(self, text: str) -> None:
+        if self._enabled:
+            self._clear()
+            print(text, file=self._stream, flush=True)
+
+    def render(self, *, final: bool = False) -> None:
+        if not self._enabled:
+            return
+        with self._lock:
+            done, running, failed = self._done, len(self._running), self._failed
+        elapsed = time.monotonic() - self._started
+        clock = f"{int(elapsed // 60):02d}:{int(elapsed % 60):02d}"
+        counts = f"{done}/{self._total}  running {running}  failed {failed}  {clock}"
+        if self._tty:
+            width = 24
+            filled = int(width * done / self._total) if self._total else width
+            bar = "#" * filled + "-" * (width - filled)
+            self._stream.write(f"\r[{bar}] {counts}  ")
+            if final:
+                self._stream.write("\n")
+            self._stream.flush()
+            return
+        line = f"progress: {done}/{self._total} done, {running} running, {failed} failed"
+        now = time.monotonic()
+        if final or (line != self._last_line and now - self._last_print >= 1.0):
+            print(f"{line}, {clock} elapsed", file=self._stream, flush=True)
+            self._last_line, self._last_print = line, now
+
+    def finish(self) -> None:
+        self.render(final=True)
+
+    def _clear(self) -> None:
+        if self._tty:
+            self._stream.write("\r\033[K")

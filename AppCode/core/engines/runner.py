@@ -1,0 +1,80 @@
+"""The runner port: how the engine asks for one attempt of a script to be run somewhere.
+
+Implementations: the local runner (``infrastructure/execution/local_runner.py``, a child process
+on this machine) and, later, the Dask runner. Both write the attempt's output to its log file and
+pass each chunk to ``on_output`` for live views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from AppCode.core.domain.models import ExecutionStatus
+
+__all__ = ["AttemptOutcome", "LaunchRequest", "OutputSink", "Runner", "StartedSink"]
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """Everything needed to run one attempt, independent of where it runs."""
+
+    execution_id: str
+    attempt: int
+    script_path: str
+    args: tuple[str, ...]
+    env: Mapping[str, str]
+    log_path: str
+    python: str = ""
+    start_method: str = "spawn"
+    cwd: str | None = None
+    timeout_s: float | None = None
+    kill_grace_s: float = 3.0
+    max_log_bytes: int = 100 * 1024 * 1024
+    sandbox: Mapping[str, Any] | None = None
+
+
+@dataclass
+class AttemptOutcome:
+    """What became of an attempt, as the runner saw it."""
+
+    status: ExecutionStatus
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    cpu_s: float | None = None
+    memory_peak_bytes: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    output_bytes: int = 0
+    worker: str | None = None
+    sandbox: dict[str, Any] | None = field(default=None)
+
+
+OutputSink = Callable[[str, bytes], None]
+"""Receives ``(stream, data)`` for each chunk of output, stream "stdout" or "stderr"."""
+
+StartedSink = Callable[[int, float | None], None]
+"""Receives the child's ``(pid, process start time)`` once it is running."""
+
+
+class Runner(Protocol):
+    """Runs attempts; one instance serves many concurrent attempts on the engine's loop."""
+
+    async def run(
+        self,
+        request: LaunchRequest,
+        on_output: OutputSink,
+        on_started: StartedSink,
+        cancel: asyncio.Event,
+    ) -> AttemptOutcome:
+        """Run the attempt to its end. When ``cancel`` is set, stop it (status ``cancelled``).
+
+        Never raises for anything the script does; a failure to launch is an outcome too.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release helpers (fork servers, clients) when the engine stops."""
+        ...

@@ -1,0 +1,188 @@
+"""The fork server: a small, warm helper process that forks one child per script (Linux).
+
+Started by the runner as ``python forkserver.py CONTROL_FD LIFELINE_FD`` before it is needed,
+with the interpreter the scripts should use. Like the bootstrap it imports only the standard
+library (it may run under a user's virtualenv), and it never runs a script itself: every child is
+forked from the same clean, pre-warmed state, so nothing a script does (globals, monkeypatching,
+``chdir``) can reach the next one.
+
+Forking from this ~10 MB single-threaded helper costs ~0.5 ms; forking the app itself (large,
+threaded) would cost several ms and can deadlock. Messages on the control socket (a
+``SOCK_SEQPACKET`` pair, one JSON object per message):
+
+- runner -> server: ``{"id", "script", "args", "cwd", "env"}`` with three file descriptors
+  attached (the child's stdout, stderr and report pipe ends);
+- server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
+  ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
+
+The server exits when the control socket closes (the app went away); its children then die too
+(``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+import bootstrap  # this file runs as a script; bootstrap.py sits beside it
+
+# A script may have a module of its own called "bootstrap": it must not find ours.
+del sys.modules["bootstrap"]
+
+_PR_SET_PDEATHSIG = 1
+_wakeup_fds: tuple[int, ...] = ()
+
+
+def _prewarm() -> None:
+    """Pay once, here, what every child would otherwise pay: the first ``compile()`` builds the
+    AST types (~1.2 ms) and ``runpy`` lazily imports ``pkgutil`` (0.5-7 ms)."""
+    import atexit  # noqa: F401
+    import importlib.machinery
+    import importlib.util  # noqa: F401
+    import io  # noqa: F401
+    import pkgutil  # noqa: F401
+    import runpy  # noqa: F401
+    import threading  # noqa: F401
+    import traceback  # noqa: F401
+
+    compile("def f(x):\n    return [i for i in x]\n", "<prewarm>", "exec")
+
+
+def _set_pdeathsig() -> None:
+    """Die (SIGKILL) when the parent dies; Linux only, silently skipped elsewhere."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
+def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: int) -> None:
+    """In the forked child: become the script's process and never return."""
+    code = 1
+    try:
+        control.close()
+        os.setsid()
+        _set_pdeathsig()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        for fd in _wakeup_fds:
+            os.close(fd)
+        stdout_fd, stderr_fd, report_fd = fds
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        for fd in (devnull, stdout_fd, stderr_fd):
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        code = bootstrap.run_script(request["script"], request["args"], report_fd, lifeline_fd)
+        _interpreter_exit()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _interpreter_exit() -> None:
+    """What the interpreter does at exit, without the slow parts of finalization: wait for the
+    script's non-daemon threads, run its atexit handlers, flush its streams."""
+    import atexit
+    import threading
+
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+    except Exception:
+        pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
+def serve(control: socket.socket, lifeline_fd: int) -> None:
+    global _wakeup_fds
+    wake_r, wake_w = os.pipe()
+    _wakeup_fds = (wake_r, wake_w)
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    children: set[int] = set()
+    while True:
+        ready, _, _ = select.select([control, wake_r], [], [])
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+            _reap(control, children)
+        if control in ready:
+            try:
+                message, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
+            except ConnectionResetError:
+                message = b""
+            if not message:
+                return  # the app closed the socket: stop
+            request = json.loads(message)
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                for fd in fds:
+                    os.close(fd)
+                _send(control, {"id": request["id"], "error": str(exc)})
+                continue
+            if pid == 0:
+                _child(request, fds, control, lifeline_fd)
+            for fd in fds:
+                os.close(fd)
+            children.add(pid)
+            _send(control, {"id": request["id"], "pid": pid})
+            _reap(control, children)
+
+
+def _reap(control: socket.socket, children: set[int]) -> None:
+    while children:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.discard(pid)
+        _send(control, {"exit": pid, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime})
+
+
+def _send(control: socket.socket, message: dict) -> None:
+    try:
+        control.send(json.dumps(message).encode())
+    except OSError:
+        os._exit(0)  # the app is gone
+
+
+def main() -> None:
+    control_fd, lifeline_fd = int(sys.argv[1]), int(sys.argv[2])
+    _set_pdeathsig()
+    control = socket.socket(fileno=control_fd)
+    control.setblocking(True)
+    _prewarm()
+    os.write(control.fileno(), b'{"ready": true}')
+    serve(control, lifeline_fd)
+
+
+if __name__ == "__main__":
+    main()

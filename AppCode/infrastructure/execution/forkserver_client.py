@@ -1,0 +1,164 @@
+"""The runner's side of the fork server (see ``forkserver.py``): start it, ask it for children."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+from AppCode.infrastructure.execution import bootstrap
+from AppCode.infrastructure.execution.child import Child, start_time
+
+log = logging.getLogger(__name__)
+
+FORKSERVER_PATH = str(Path(bootstrap.__file__).with_name("forkserver.py"))
+_START_TIMEOUT_S = 30.0
+# Reported for children whose fork server died under them (they die with it: PDEATHSIG).
+_KILLED_STATUS = signal.SIGKILL.value
+
+
+class ForkServer:
+    """One warm helper per interpreter, started on first use from the engine's loop."""
+
+    def __init__(self, python: str, lifeline_fd: int) -> None:
+        self._python = python
+        self._lifeline_fd = lifeline_fd
+        self._sock: socket.socket | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._start_lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[int]] = {}
+        self._exits: dict[int, asyncio.Future[tuple[int, float | None]]] = {}
+
+    async def launch(self, script: str, args: list[str], cwd: str, env: dict[str, str]) -> Child:
+        """Fork a child that runs ``script``; returns a ``Child`` for the runner."""
+        sock = await self._ensure_started()
+        loop = asyncio.get_running_loop()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        request_id = next(self._ids)
+        started: asyncio.Future[int] = loop.create_future()
+        self._pending[request_id] = started
+        message = json.dumps(
+            {"id": request_id, "script": script, "args": args, "cwd": cwd, "env": env}
+        ).encode()
+        try:
+            await self._send(sock, message, [out_w, err_w, rep_w])
+        except OSError:
+            self._pending.pop(request_id, None)
+            for fd in (out_r, err_r, rep_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (out_w, err_w, rep_w):
+                os.close(fd)
+        try:
+            pid = await started
+        except OSError:
+            for fd in (out_r, err_r, rep_r):
+                os.close(fd)
+            raise
+        exited = self._exits[pid]
+        return Child(pid, out_r, err_r, rep_r, exited, start_time(pid))
+
+    async def aclose(self) -> None:
+        sock, proc = self._sock, self._proc
+        self._sock = self._proc = None
+        if sock is not None:
+            asyncio.get_running_loop().remove_reader(sock.fileno())
+            sock.close()
+        if proc is not None:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(proc.wait), 10)
+            except TimeoutError:
+                proc.kill()
+        self._fail_all("the fork server was stopped")
+
+    async def _ensure_started(self) -> socket.socket:
+        async with self._start_lock:
+            if self._sock is not None:
+                return self._sock
+            loop = asyncio.get_running_loop()
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                self._proc = subprocess.Popen(
+                    [self._python, FORKSERVER_PATH, str(theirs.fileno()), str(self._lifeline_fd)],
+                    pass_fds=(theirs.fileno(), self._lifeline_fd),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            finally:
+                theirs.close()
+            ours.setblocking(False)
+            try:
+                ready = await asyncio.wait_for(loop.sock_recv(ours, 4096), _START_TIMEOUT_S)
+            except TimeoutError:
+                ready = b""
+            if ready != b'{"ready": true}':
+                ours.close()
+                self._proc.kill()
+                raise OSError(f"the fork server for {self._python} did not start")
+            loop.add_reader(ours.fileno(), self._on_message)
+            self._sock = ours
+            log.info("fork server for %s started (pid %d)", self._python, self._proc.pid)
+            return ours
+
+    async def _send(self, sock: socket.socket, message: bytes, fds: list[int]) -> None:
+        while True:
+            try:
+                socket.send_fds(sock, [message], fds)
+                return
+            except BlockingIOError:
+                await asyncio.sleep(0.001)
+
+    def _on_message(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        while True:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                log.error("the fork server for %s exited unexpectedly", self._python)
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+                sock.close()
+                self._sock = None
+                self._fail_all("the fork server exited unexpectedly")
+                return
+            message = json.loads(data)
+            if "exit" in message:
+                exited = self._exits.pop(message["exit"], None)
+                if exited is not None and not exited.done():
+                    exited.set_result((message["status"], message["cpu_s"]))
+                continue
+            started = self._pending.pop(message["id"], None)
+            if started is None or started.done():
+                continue
+            if "error" in message:
+                started.set_exception(OSError(f"fork failed: {message['error']}"))
+            else:
+                pid = message["pid"]
+                self._exits[pid] = asyncio.get_running_loop().create_future()
+                started.set_result(pid)
+
+    def _fail_all(self, reason: str) -> None:
+        for started in self._pending.values():
+            if not started.done():
+                started.set_exception(OSError(reason))
+        for exited in self._exits.values():
+            if not exited.done():
+                exited.set_result((_KILLED_STATUS, None))
+        self._pending.clear()
+        self._exits.clear()

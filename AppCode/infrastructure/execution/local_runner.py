@@ -1,0 +1,389 @@
+"""The local runner: each attempt is a child process on this machine.
+
+Two start methods give identical results (same statuses, exit codes, output):
+- ``spawn``: a fresh interpreter per script, ``python bootstrap.py ... SCRIPT ARGS``;
+- ``forkserver`` (Linux): a warm helper per interpreter forks one child per script
+  (``forkserver.py``), so a script does not pay interpreter start-up.
+
+Every child runs in its own session (process group = its pid) with stdin closed, and the runner
+watches it from the engine's asyncio loop: stdout, stderr and the bootstrap's report pipe are read
+without blocking, the exit is noticed through a pidfd (Linux) or the fork server, and a timeout or
+cancel sends SIGTERM to the whole group, then SIGKILL ``kill_grace_s`` later. After the script's
+process ends, anything left in its group is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from AppCode.core.domain.models import ExecutionStatus
+from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, OutputSink, StartedSink
+from AppCode.infrastructure.execution import bootstrap
+from AppCode.infrastructure.execution.child import Child, start_time
+from AppCode.infrastructure.execution.forkserver_client import ForkServer
+from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_PATH = bootstrap.__file__
+_READ_SIZE = 64 * 1024
+_TAIL_BYTES = 4096
+
+
+def child_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The app's environment plus the run's variables; output is always UTF-8."""
+    env = dict(os.environ)
+    env.pop("PYTHONUNBUFFERED", None)  # stdout stays block-buffered; the bootstrap flushes it
+    env.update(extra)
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+class LocalRunner:
+    """Runs attempts as local child processes (the runner port's local implementation)."""
+
+    def __init__(self) -> None:
+        # The read end of the lifeline is inherited by every child; when this process dies the
+        # write end closes and children kill their process group (see bootstrap._watch).
+        self._lifeline_r, self._lifeline_w = os.pipe()
+        os.set_inheritable(self._lifeline_r, True)
+        self._forkservers: dict[str, ForkServer] = {}
+
+    async def run(
+        self,
+        request: LaunchRequest,
+        on_output: OutputSink,
+        on_started: StartedSink,
+        cancel: asyncio.Event,
+    ) -> AttemptOutcome:
+        began = time.monotonic()
+        writer = LogWriter(request.log_path, request.max_log_bytes)
+        try:
+            if request.attempt > 1:
+                writer.note(f"attempt {request.attempt}")
+            if not os.path.isfile(request.script_path):
+                message = f"script not found: {request.script_path}"
+                writer.note(message)
+                return AttemptOutcome(
+                    ExecutionStatus.FAILED,
+                    error_type="FileNotFoundError",
+                    error_message=message,
+                    duration_s=time.monotonic() - began,
+                )
+            try:
+                child = await self._launch(request)
+            except OSError as exc:
+                message = f"could not start the script: {exc}"
+                writer.note(message)
+                return AttemptOutcome(
+                    ExecutionStatus.FAILED,
+                    error_type="LaunchError",
+                    error_message=message,
+                    duration_s=time.monotonic() - began,
+                )
+            on_started(child.pid, child.started_at)
+            return await self._supervise(request, child, writer, on_output, cancel, began)
+        finally:
+            writer.close()
+
+    async def aclose(self) -> None:
+        for server in self._forkservers.values():
+            await server.aclose()
+        self._forkservers.clear()
+
+    # -- launching ---------------------------------------------------------------------------
+
+    async def _launch(self, request: LaunchRequest) -> Child:
+        python = request.python or sys.executable
+        cwd = request.cwd or os.path.dirname(request.script_path)
+        env = child_environment(dict(request.env))
+        if request.start_method == "forkserver":
+            server = self._forkservers.get(python)
+            if server is None:
+                server = ForkServer(python, self._lifeline_r)
+                self._forkservers[python] = server
+            return await server.launch(request.script_path, list(request.args), cwd, env)
+        return self._spawn(python, request.script_path, list(request.args), cwd, env)
+
+    def _spawn(
+        self, python: str, script: str, args: list[str], cwd: str, env: dict[str, str]
+    ) -> Child:
+        loop = asyncio.get_running_loop()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [python, BOOTSTRAP_PATH, str(rep_w), str(self._lifeline_r), script, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                pass_fds=(rep_w, self._lifeline_r),
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (out_r, err_r, rep_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (out_w, err_w, rep_w):
+                os.close(fd)
+        # We reap the child ourselves (wait4 gives its CPU time); Popen must not try again.
+        proc.returncode = 0
+        exited: asyncio.Future[tuple[int, float | None]] = loop.create_future()
+        child = Child(proc.pid, out_r, err_r, rep_r, exited, start_time(proc.pid))
+        _watch_exit(loop, proc.pid, exited)
+        return child
+
+    # -- supervising -------------------------------------------------------------------------
+
+    async def _supervise(
+        self,
+        request: LaunchRequest,
+        child: Child,
+        writer: LogWriter,
+        on_output: OutputSink,
+        cancel: asyncio.Event,
+        began: float,
+    ) -> AttemptOutcome:
+        loop = asyncio.get_running_loop()
+        report = bytearray()
+        stderr_tail = bytearray()  # for the error message of a script that exits non-zero
+        open_streams = {child.stdout_fd: STDOUT, child.stderr_fd: STDERR}
+        streams_done = loop.create_future()
+
+        def on_readable(fd: int, stream: str) -> None:
+            try:
+                data = os.read(fd, _READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if data:
+                writer.write(stream, data)
+                on_output(stream, data)
+                if stream == STDERR:
+                    stderr_tail.extend(data[-_TAIL_BYTES:])
+                    del stderr_tail[:-_TAIL_BYTES]
+                return
+            loop.remove_reader(fd)
+            open_streams.pop(fd, None)
+            if not open_streams and not streams_done.done():
+                streams_done.set_result(None)
+
+        def on_report() -> None:
+            try:
+                data = os.read(child.report_fd, _READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if data:
+                report.extend(data[: 1_000_000 - len(report)])
+            else:
+                loop.remove_reader(child.report_fd)
+
+        for fd, stream in open_streams.items():
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, on_readable, fd, stream)
+        os.set_blocking(child.report_fd, False)
+        loop.add_reader(child.report_fd, on_report)
+
+        reason = await _wait_for_end(child.exited, cancel, request.timeout_s)
+        if reason != "exited":
+            await _stop_group(child.pid, child.exited, request.kill_grace_s)
+        wait_status, cpu_s = await child.exited
+        duration = time.monotonic() - began
+
+        # The script is gone; a leftover child may still hold the pipes open. Give it the grace
+        # period to finish writing, then end the whole group and stop reading.
+        try:
+            await asyncio.wait_for(asyncio.shield(streams_done), request.kill_grace_s)
+        except TimeoutError:
+            pass
+        _kill_group(child.pid, signal.SIGKILL)
+        for fd in list(open_streams):
+            _drain(fd, open_streams[fd], writer, on_output)
+        on_report()
+        for fd in (child.stdout_fd, child.stderr_fd, child.report_fd, *child.extra_fds):
+            loop.remove_reader(fd)
+            os.close(fd)
+        outcome = _outcome(reason, wait_status, cpu_s, duration, bytes(report), writer, request)
+        if outcome.error_type == "SystemExit" or (
+            outcome.status is ExecutionStatus.FAILED and outcome.error_type is None
+        ):
+            # sys.exit(2) after printing why (argparse does this): the why is the better message.
+            last = _last_line(bytes(stderr_tail))
+            if last:
+                outcome.error_message = last
+        return outcome
+
+
+def _watch_exit(
+    loop: asyncio.AbstractEventLoop, pid: int, exited: asyncio.Future[tuple[int, float | None]]
+) -> None:
+    """Resolve ``exited`` with (wait status, CPU seconds) when ``pid`` ends, without a thread
+    per child where the OS allows (pidfd on Linux)."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None:
+        try:
+            pidfd = pidfd_open(pid)
+        except OSError:
+            pidfd = -1
+        if pidfd >= 0:
+
+            def on_exit() -> None:
+                loop.remove_reader(pidfd)
+                os.close(pidfd)
+                _, status, usage = os.wait4(pid, 0)
+                if not exited.done():
+                    exited.set_result((status, usage.ru_utime + usage.ru_stime))
+
+            loop.add_reader(pidfd, on_exit)
+            return
+
+    async def wait_in_thread() -> None:
+        _, status, usage = await loop.run_in_executor(None, os.wait4, pid, 0)
+        if not exited.done():
+            exited.set_result((status, usage.ru_utime + usage.ru_stime))
+
+    loop.create_task(wait_in_thread())
+
+
+async def _wait_for_end(
+    exited: asyncio.Future[tuple[int, float | None]],
+    cancel: asyncio.Event,
+    timeout_s: float | None,
+) -> str:
+    """Wait until the child exits, the user cancels, or the time limit passes."""
+    cancel_wait = asyncio.ensure_future(cancel.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {exited, cancel_wait},
+            timeout=timeout_s or None,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        cancel_wait.cancel()
+    if exited in done:
+        return "exited"
+    if cancel.is_set():
+        return "cancelled"
+    return "timed_out"
+
+
+async def _stop_group(
+    pid: int, exited: asyncio.Future[tuple[int, float | None]], grace_s: float
+) -> None:
+    """SIGTERM to the process group, SIGKILL ``grace_s`` later if the script still runs."""
+    _kill_group(pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.shield(exited), grace_s)
+    except TimeoutError:
+        _kill_group(pid, signal.SIGKILL)
+
+
+def _kill_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _drain(fd: int, stream: str, writer: LogWriter, on_output: OutputSink) -> None:
+    """Read what is left in a pipe after its writers were killed."""
+    while True:
+        try:
+            data = os.read(fd, _READ_SIZE)
+        except OSError:
+            return
+        if not data:
+            return
+        writer.write(stream, data)
+        on_output(stream, data)
+
+
+def _outcome(
+    reason: str,
+    wait_status: int,
+    cpu_s: float | None,
+    duration: float,
+    report_bytes: bytes,
+    writer: LogWriter,
+    request: LaunchRequest,
+) -> AttemptOutcome:
+    report = _parse_report(report_bytes)
+    code = os.waitstatus_to_exitcode(wait_status)
+    peak = report.get("peak_rss_bytes")
+    outcome = AttemptOutcome(
+        ExecutionStatus.FAILED,
+        exit_code=code,
+        duration_s=round(duration, 6),
+        cpu_s=round(cpu_s, 6) if cpu_s is not None else None,
+        memory_peak_bytes=peak if isinstance(peak, int) else None,
+        output_bytes=writer.received,
+        sandbox={"policy": "off", "layers": list(report.get("layers") or []), "degraded": False},
+    )
+    if reason == "timed_out":
+        outcome.status = ExecutionStatus.TIMED_OUT
+        outcome.error_type = "ScriptTimeoutError"
+        outcome.error_message = f"exceeded its time limit of {request.timeout_s:g} s"
+        writer.note(outcome.error_message)
+        return outcome
+    if reason == "cancelled":
+        outcome.status = ExecutionStatus.CANCELLED
+        outcome.error_type = "Cancelled"
+        outcome.error_message = "cancelled while running"
+        writer.note("cancelled")
+        return outcome
+    if code == 0:
+        outcome.status = ExecutionStatus.SUCCEEDED
+        return outcome
+    if code < 0:
+        name = _signal_name(-code)
+        outcome.error_type = "Signal"
+        outcome.error_message = f"killed by signal {-code} ({name})"
+        return outcome
+    outcome.error_type = _str(report.get("error_type"))
+    outcome.error_message = _str(report.get("error_message")) or f"exited with code {code}"
+    return outcome
+
+
+def _parse_report(data: bytes) -> dict[str, object]:
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def _last_line(data: bytes) -> str:
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
+    return next((line for line in reversed(lines) if line), "")[:2000]
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+ResolvePython = Callable[[str], str]

@@ -1,0 +1,102 @@
+"""Per-execution log files: ``runs/<batch>/<execution>.log`` and its stream index.
+
+The ``.log`` holds the script's output bytes exactly as written, stdout and stderr interleaved
+in the order they arrived (``cat`` shows what a terminal would have). Which byte ranges came from
+stderr is kept beside it in ``.log.idx``: one line ``<offset> <o|e>`` each time the stream
+changes. Non-UTF-8 bytes are kept; readers decode with replacement for display.
+Output beyond the size cap is dropped (the script keeps running unblocked) with a marker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+STDOUT, STDERR = "stdout", "stderr"
+_CODES = {STDOUT: b"o", STDERR: b"e"}
+_STREAMS = {"o": STDOUT, "e": STDERR}
+
+
+def index_path(log_path: str | Path) -> Path:
+    return Path(str(log_path) + ".idx")
+
+
+class LogWriter:
+    """Appends output chunks to a log file (opened for one attempt; retries append)."""
+
+    def __init__(self, path: str, max_bytes: int) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._idx = os.open(str(index_path(path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._offset = os.fstat(self._fd).st_size
+        self._stream: str | None = None
+        self._max_bytes = max_bytes
+        self.received = 0  # bytes the script wrote this attempt, kept or not
+        self._truncated = False
+
+    def write(self, stream: str, data: bytes) -> None:
+        self.received += len(data)
+        if self._truncated:
+            return
+        room = self._max_bytes - self._offset
+        if len(data) > room:
+            self._emit(stream, data[: max(room, 0)])
+            limit_mb = self._max_bytes / (1024 * 1024)
+            self._emit(
+                STDERR,
+                f"\n[scriptbatch: output truncated at {limit_mb:g} MB; the rest was dropped "
+                "while the script kept running]\n".encode(),
+            )
+            self._truncated = True
+            return
+        self._emit(stream, data)
+
+    def note(self, text: str) -> None:
+        """A line from ScriptBatch itself (e.g. "attempt 2 of 3"), shown as stderr."""
+        self._emit(STDERR, f"[scriptbatch: {text}]\n".encode())
+
+    def close(self) -> None:
+        os.close(self._fd)
+        os.close(self._idx)
+
+    def _emit(self, stream: str, data: bytes) -> None:
+        if not data:
+            return
+        if stream != self._stream:
+            os.write(self._idx, b"%d %s\n" % (self._offset, _CODES[stream]))
+            self._stream = stream
+        os.write(self._fd, data)
+        self._offset += len(data)
+
+
+def read_log(path: str | Path) -> Iterator[tuple[str, bytes]]:
+    """The log's chunks as ``(stream, bytes)``, merged per run of the same stream."""
+    path = Path(path)
+    data = path.read_bytes()
+    marks: list[tuple[int, str]] = []
+    idx = index_path(path)
+    if idx.exists():
+        for line in idx.read_text(encoding="ascii", errors="replace").splitlines():
+            offset, _, code = line.partition(" ")
+            if offset.isdigit() and code in _STREAMS:
+                marks.append((int(offset), _STREAMS[code]))
+    if not marks or marks[0][0] > 0:
+        marks.insert(0, (0, STDOUT))
+    for i, (start, stream) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else len(data)
+        if end > start:
+            yield stream, data[start:end]
+
+
+def remove_log(path: str | Path) -> None:
+    """Delete a log and its index, and the run folder once it is empty."""
+    for file in (Path(path), index_path(path)):
+        try:
+            file.unlink()
+        except FileNotFoundError:
+            pass
+    try:
+        Path(path).parent.rmdir()
+    except OSError:
+        pass  # other executions' logs are still there

@@ -1,0 +1,304 @@
+"""Starting, stopping and re-running batches; crash recovery and history retention."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.ids import new_id
+from AppCode.core.domain.models import (
+    Batch,
+    BatchStatus,
+    Execution,
+    ExecutionStatus,
+    RunOptions,
+)
+from AppCode.core.domain.ports import ProcessTable, UnitOfWork, UnitOfWorkFactory
+from AppCode.core.engines.engine import BatchHandle, ExecutionEngine, LaunchPlan, default_jobs
+from AppCode.core.managers.script_manager import ScriptManager, absolute
+from AppCode.services.history_service import find_batch
+from AppCode.services.settings import ExecutionSettings
+
+__all__ = ["BatchService", "PruneReport", "StartBatch"]
+
+log = logging.getLogger(__name__)
+
+_PRUNE_CHUNK = 500
+_MB = 1024 * 1024
+
+
+class StartBatch(BaseModel):
+    """A request to run scripts, from the GUI, the CLI or the API. Unset options take their
+    value from ``[execution]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(min_length=1)
+    jobs: int | None = Field(default=None, ge=0, le=1024)
+    timeout_s: float | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=100)
+    args: list[str] = Field(default_factory=list)
+    each_args: list[list[str]] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    python: str | None = None
+    start_method: Literal["auto", "spawn", "forkserver"] | None = None
+    fail_fast: bool | None = None
+    note: str | None = None
+    created_by: str | None = None
+
+
+@dataclass
+class PruneReport:
+    executions: int = 0
+    log_files: int = 0
+
+
+class BatchService:
+    """Use cases of running scripts, shared by the GUI, the CLI and the API."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        engine: ExecutionEngine,
+        scripts: ScriptManager,
+        processes: ProcessTable,
+        resolve_python: Callable[[str], str],
+        flush_results: Callable[[float], bool],
+        defaults: ExecutionSettings,
+        runs_dir: Path,
+        remove_log: Callable[[str], None],
+    ) -> None:
+        self._uow = uow
+        self._engine = engine
+        self._scripts = scripts
+        self._processes = processes
+        self._resolve_python = resolve_python
+        self._flush_results = flush_results
+        self._defaults = defaults
+        self._runs_dir = runs_dir
+        self._remove_log = remove_log
+
+    # -- running -------------------------------------------------------------------------------
+
+    def start(self, request: StartBatch | dict[str, object]) -> BatchHandle:
+        """Validate the request, store the batch and all its executions in one transaction, and
+        hand it to the engine. Returns at once; the batch runs in the background."""
+        request = _validated(request)
+        scripts = self._expand(request.paths)
+        arg_lists = request.each_args if request.each_args is not None else [request.args]
+        if not arg_lists:
+            raise ConfigurationError(
+                "the argument list is empty, so there is nothing to run",
+                hint="Put one line of arguments per run in the --each-args file.",
+            )
+        options = self._options(request)
+        batch = Batch(
+            id=new_id(), options=options, created_by=request.created_by, note=request.note
+        )
+        batch.owner_pid, batch.owner_host, batch.owner_token = self._processes.current_owner()
+        executions = [
+            Execution(
+                id=new_id(),
+                batch_id=batch.id,
+                sequence=sequence,
+                script_path=path,
+                args=tuple(args),
+                env=dict(request.env),
+            )
+            for sequence, (path, args) in enumerate(
+                (path, args) for path in scripts for args in arg_lists
+            )
+        ]
+        return self._submit(batch, executions)
+
+    def rerun(self, batch_ref: str, *, failed_only: bool = False) -> BatchHandle:
+        """A new batch with the scripts and arguments of an old one (only those that did not
+        succeed, with ``failed_only``), and its options."""
+        with self._uow() as uow:
+            old = self._find_batch(uow, batch_ref)
+            previous = uow.executions.of_batch(old.id)
+        if failed_only:
+            previous = [e for e in previous if e.status is not ExecutionStatus.SUCCEEDED]
+            if not previous:
+                raise ConfigurationError(
+                    f"every execution of batch {old.id} succeeded: nothing to re-run",
+                    hint="Leave out --failed to run the whole batch again.",
+                )
+        batch = Batch(id=new_id(), options=old.options, note=f"re-run of {old.id}")
+        batch.owner_pid, batch.owner_host, batch.owner_token = self._processes.current_owner()
+        executions = [
+            Execution(
+                id=new_id(),
+                batch_id=batch.id,
+                sequence=sequence,
+                script_path=e.script_path,
+                args=e.args,
+                env=dict(e.env),
+            )
+            for sequence, e in enumerate(previous)
+        ]
+        return self._submit(batch, executions)
+
+    def cancel(self, batch_id: str) -> bool:
+        """Stop a running batch (pending executions never start; running ones are killed)."""
+        return self._engine.cancel_batch(batch_id, by_user=True)
+
+    def cancel_execution(self, execution_id: str) -> bool:
+        return self._engine.cancel_execution(execution_id)
+
+    def wait(self, handle: BatchHandle, timeout: float | None = None) -> bool:
+        """Wait until the batch has finished and its results are stored."""
+        if not handle.wait(timeout):
+            return False
+        return self._flush_results(30.0)
+
+    def live_output(self, execution_id: str) -> list[tuple[str, str]]:
+        return self._engine.live_output(execution_id)
+
+    def is_running(self) -> bool:
+        return bool(self._engine.active_batches())
+
+    def _submit(self, batch: Batch, executions: list[Execution]) -> BatchHandle:
+        self._link_library_scripts(executions)
+        run_dir = self._runs_dir / batch.id
+        plans = {e.id: LaunchPlan(log_path=str(run_dir / f"{e.id}.log")) for e in executions}
+        for execution in executions:
+            execution.log_path = plans[execution.id].log_path
+        with self._uow() as uow:
+            uow.batches.add(batch, executions)
+            uow.commit()
+        log.info(
+            "batch %s: %d executions, %d at a time", batch.id, len(executions), batch.options.jobs
+        )
+        return self._engine.submit(batch, executions, plans)
+
+    def _expand(self, paths: Sequence[str]) -> list[str]:
+        scripts: list[str] = []
+        for given in paths:
+            path = absolute(given)
+            if os.path.isdir(path):
+                found = self._scripts.discover([path]).files
+                if not found:
+                    raise ConfigurationError(
+                        f"no Python scripts (*.py) in folder {path}",
+                        hint="Give a folder that contains scripts, or the scripts themselves.",
+                    )
+                scripts.extend(found)
+            else:
+                # A missing file is run anyway and recorded as failed ("script not found"), so
+                # that the rest of the batch still runs and the miss is in the history.
+                scripts.append(path)
+        return scripts
+
+    def _options(self, request: StartBatch) -> RunOptions:
+        d = self._defaults
+        python = self._resolve_python(request.python if request.python is not None else d.python)
+        method = request.start_method or d.start_method
+        if method == "auto":
+            own = os.path.abspath(python) == os.path.abspath(sys.executable)
+            method = "forkserver" if own and sys.platform == "linux" else "spawn"
+        elif method == "forkserver" and sys.platform != "linux":
+            raise ConfigurationError(
+                "the forkserver start method is only available on Linux",
+                hint="Use --start-method spawn (or auto).",
+            )
+        timeout = request.timeout_s if request.timeout_s is not None else d.timeout_s
+        return RunOptions(
+            jobs=default_jobs(request.jobs if request.jobs is not None else d.jobs),
+            timeout_s=timeout or None,
+            retries=request.retries if request.retries is not None else d.retries,
+            retry_backoff_s=d.retry_backoff_s,
+            retry_on=tuple(ExecutionStatus(s) for s in d.retry_on),
+            kill_grace_s=d.kill_grace_s,
+            fail_fast=request.fail_fast if request.fail_fast is not None else d.fail_fast,
+            python=python,
+            start_method=method,
+            max_log_bytes=d.max_log_mb * _MB,
+            backend=d.backend,
+        )
+
+    def _link_library_scripts(self, executions: list[Execution]) -> None:
+        paths = {e.script_path for e in executions}
+        with self._uow() as uow:
+            ids = {s.path: s.id for s in uow.scripts.list() if s.path in paths}
+        for execution in executions:
+            execution.script_id = ids.get(execution.script_path)
+
+    @staticmethod
+    def _find_batch(uow: UnitOfWork, ref: str) -> Batch:
+        return find_batch(uow, ref)
+
+    # -- start-up duties -------------------------------------------------------------------------
+
+    def recover_interrupted(self) -> int:
+        """Executions left running or pending by an app that died become ``interrupted``, their
+        leftover processes are ended, and their batches are closed as failed. Finished results
+        are not touched. Returns how many executions were marked."""
+        marked = 0
+        now = datetime.now(UTC)
+        with self._uow() as uow:
+            for batch in uow.batches.unfinished():
+                if self._processes.owner_alive(
+                    batch.owner_pid, batch.owner_host, batch.owner_token
+                ):
+                    continue
+                stale = [e for e in uow.executions.of_batch(batch.id) if not e.status.is_final]
+                for execution in stale:
+                    if execution.pid is not None:
+                        self._processes.kill_leftover(execution.pid, execution.pid_started_at)
+                    execution.status = ExecutionStatus.INTERRUPTED
+                    execution.finished_at = now
+                    execution.error_type = "Interrupted"
+                    execution.error_message = (
+                        "ScriptBatch stopped while this script was queued"
+                        if execution.attempts == 0
+                        else "ScriptBatch stopped while this ran"
+                    )
+                uow.executions.update(stale)
+                batch.status = BatchStatus.FAILED
+                batch.finished_at = now
+                uow.batches.set_status(batch)
+                marked += len(stale)
+                log.warning("batch %s was interrupted: %d executions marked", batch.id, len(stale))
+            uow.commit()
+        return marked
+
+    def prune(self, older_than: timedelta) -> PruneReport:
+        """Delete finished executions older than ``older_than`` with their log files, in one
+        transaction per chunk of 500 so a huge history never holds a long lock."""
+        cutoff = datetime.now(UTC) - older_than
+        report = PruneReport()
+        while True:
+            with self._uow() as uow:
+                chunk = uow.executions.oldest_before(cutoff, _PRUNE_CHUNK)
+                if not chunk:
+                    break
+                uow.executions.delete([e.id for e in chunk])
+                uow.commit()
+            report.executions += len(chunk)
+            for execution in chunk:
+                if execution.log_path:
+                    self._remove_log(execution.log_path)
+                    report.log_files += 1
+        return report
+
+
+def _validated(request: StartBatch | dict[str, object]) -> StartBatch:
+    if isinstance(request, StartBatch):
+        return request
+    try:
+        return StartBatch.model_validate(request)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid batch request: {problems}") from None

@@ -1,0 +1,106 @@
+"""Past runs: finding executions and batches, their attempts and their output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from AppCode.core.domain.errors import ConfigurationError, NotFoundError
+from AppCode.core.domain.models import Attempt, Batch, Execution
+from AppCode.core.domain.ports import ExecutionFilter, UnitOfWork, UnitOfWorkFactory
+from AppCode.core.managers.cache import CacheManager
+
+__all__ = ["HistoryService", "find_batch", "find_execution"]
+
+CACHE_REGION = "history"
+LogReader = Callable[[str], Iterator[tuple[str, bytes]]]
+T = TypeVar("T", Batch, Execution)
+
+
+class HistoryService:
+    """Read-only use cases over stored runs, shared by the GUI, the CLI and the API."""
+
+    def __init__(self, uow: UnitOfWorkFactory, cache: CacheManager, read_log: LogReader) -> None:
+        self._uow = uow
+        self._cache = cache
+        self._read_log = read_log
+
+    def executions(
+        self, where: ExecutionFilter, *, limit: int = 100, offset: int = 0
+    ) -> list[Execution]:
+        """Matching executions, newest first (``offset`` pages through them)."""
+        with self._uow() as uow:
+            return uow.executions.query(where, limit=limit, offset=offset)
+
+    def count(self, where: ExecutionFilter) -> int:
+        with self._uow() as uow:
+            return uow.executions.count(where)
+
+    def execution(self, ref: str) -> Execution:
+        """One execution by id or unique id prefix. Finished ones are cached: they never
+        change again."""
+        key = ref.strip()
+
+        def load() -> Execution:
+            with self._uow() as uow:
+                return find_execution(uow, key)
+
+        found = self._cache.get_or_load(CACHE_REGION, ("execution", key), load)
+        if not found.status.is_final:
+            self._cache.invalidate(CACHE_REGION, ("execution", key))
+            return load()
+        return found
+
+    def attempts(self, execution_id: str) -> list[Attempt]:
+        with self._uow() as uow:
+            return uow.executions.attempts(execution_id)
+
+    def batch(self, ref: str) -> tuple[Batch, list[Execution]]:
+        """A batch by id or unique id prefix, with its executions in queue order."""
+        with self._uow() as uow:
+            batch = find_batch(uow, ref)
+            return batch, uow.executions.of_batch(batch.id)
+
+    def batches(self, limit: int = 50) -> list[Batch]:
+        with self._uow() as uow:
+            return uow.batches.recent(limit)
+
+    def output(self, execution: Execution) -> Iterator[tuple[str, bytes]]:
+        """The execution's stored output as ``(stream, bytes)`` chunks in the order written."""
+        if not execution.log_path:
+            return iter(())
+        try:
+            return self._read_log(execution.log_path)
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"the output of execution {execution.id} is gone ({execution.log_path})",
+                hint="Log files are deleted by 'history prune' and retention.",
+            ) from None
+
+    def forget_cached(self) -> None:
+        self._cache.invalidate(CACHE_REGION)
+
+
+def find_batch(uow: UnitOfWork, ref: str) -> Batch:
+    return _unique(uow.batches.find(ref.strip()) if ref.strip() else [], ref, "batch")
+
+
+def find_execution(uow: UnitOfWork, ref: str) -> Execution:
+    return _unique(uow.executions.find(ref.strip()) if ref.strip() else [], ref, "execution")
+
+
+def _unique(matches: list[T], ref: str, kind: str) -> T:
+    exact = [m for m in matches if m.id == ref.strip()]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigurationError(
+            f"{kind} id {ref!r} is ambiguous: {', '.join(m.id for m in matches)}",
+            hint="Give more characters of the id.",
+        )
+    raise NotFoundError(
+        f"no {kind} with id {ref!r}",
+        hint="See past runs with 'scriptbatch history'.",
+    )
