@@ -205,7 +205,11 @@ class BatchService:
         method = request.start_method or d.start_method
         if method == "auto":
             own = os.path.abspath(python) == os.path.abspath(sys.executable)
-            method = "forkserver" if own and sys.platform == "linux" else "spawn"
+            # PYTHON* variables of a run are read at interpreter start-up, which forked children
+            # skip; such runs get fresh interpreters.
+            startup_env = any(k.startswith("PYTHON") for k in request.env)
+            fork = own and sys.platform == "linux" and not startup_env
+            method = "forkserver" if fork else "spawn"
         elif method == "forkserver" and sys.platform != "linux":
             raise ConfigurationError(
                 "the forkserver start method is only available on Linux",

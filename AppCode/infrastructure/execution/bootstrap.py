@@ -119,7 +119,8 @@ def run_script(script: str, args: list[str], report_fd: int, lifeline_fd: int) -
     except SystemExit as exc:
         code = _exit_code(exc, report)
     except BaseException as exc:
-        sys.excepthook(type(exc), exc, _script_frames(exc.__traceback__))
+        trimmed = _script_frames(exc.__traceback__)
+        sys.excepthook(type(exc), exc.with_traceback(trimmed), trimmed)
         report["error_type"] = type(exc).__name__
         report["error_message"] = _first_line(str(exc))
         code = 1

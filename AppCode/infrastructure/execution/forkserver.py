@@ -15,8 +15,9 @@ threaded) would cost several ms and can deadlock. Messages on the control socket
 - server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
   ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
 
-The server exits when the control socket closes (the app went away); its children then die too
-(``PR_SET_PDEATHSIG``).
+When the app dies, the server gets SIGTERM (``PR_SET_PDEATHSIG``) and kills the process group
+of every script it forked, grandchildren included, before it exits; it does the same when the
+control socket closes. Each child also dies with the server (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -52,15 +53,24 @@ def _prewarm() -> None:
     compile("def f(x):\n    return [i for i in x]\n", "<prewarm>", "exec")
 
 
-def _set_pdeathsig() -> None:
-    """Die (SIGKILL) when the parent dies; Linux only, silently skipped elsewhere."""
+def _set_pdeathsig(sig: signal.Signals) -> None:
+    """Get ``sig`` when the parent dies; Linux only, silently skipped elsewhere."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError, ImportError):
         pass
+
+
+def _kill_children_and_exit(children: set[int]) -> None:
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(0)
 
 
 def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: int) -> None:
@@ -69,8 +79,9 @@ def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: i
     try:
         control.close()
         os.setsid()
-        _set_pdeathsig()
+        _set_pdeathsig(signal.SIGKILL)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
         for fd in _wakeup_fds:
             os.close(fd)
@@ -84,6 +95,9 @@ def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: i
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        # PYTHONPATH is read at interpreter start-up, which a forked child skips: apply it here.
+        extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[1:1] = [p for p in extra_path if p not in sys.path]
         code = bootstrap.run_script(request["script"], request["args"], report_fd, lifeline_fd)
         _interpreter_exit()
     except BaseException:
@@ -122,6 +136,7 @@ def serve(control: socket.socket, lifeline_fd: int) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     children: set[int] = set()
+    signal.signal(signal.SIGTERM, lambda *_: _kill_children_and_exit(children))
     while True:
         ready, _, _ = select.select([control, wake_r], [], [])
         if wake_r in ready:
@@ -137,7 +152,7 @@ def serve(control: socket.socket, lifeline_fd: int) -> None:
             except ConnectionResetError:
                 message = b""
             if not message:
-                return  # the app closed the socket: stop
+                _kill_children_and_exit(children)  # the app closed the socket or died
             request = json.loads(message)
             try:
                 pid = os.fork()
@@ -176,7 +191,7 @@ def _send(control: socket.socket, message: dict) -> None:
 
 def main() -> None:
     control_fd, lifeline_fd = int(sys.argv[1]), int(sys.argv[2])
-    _set_pdeathsig()
+    _set_pdeathsig(signal.SIGTERM)
     control = socket.socket(fileno=control_fd)
     control.setblocking(True)
     _prewarm()

@@ -22,19 +22,25 @@ _START_TIMEOUT_S = 30.0
 # Reported for children whose fork server died under them (they die with it: PDEATHSIG).
 _KILLED_STATUS = signal.SIGKILL.value
 
+_Exit = asyncio.Future[tuple[int, float | None]]  # (wait status, CPU seconds)
+
 
 class ForkServer:
     """One warm helper per interpreter, started on first use from the engine's loop."""
 
-    def __init__(self, python: str, lifeline_fd: int) -> None:
+    def __init__(self, python: str, lifeline_fd: int, env: dict[str, str]) -> None:
         self._python = python
         self._lifeline_fd = lifeline_fd
+        # What the interpreter reads once at start-up (PYTHONIOENCODING, PYTHONUNBUFFERED, ...)
+        # is fixed for every child from here; each child then gets its run's os.environ.
+        self._env = env
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._start_lock = asyncio.Lock()
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[int]] = {}
-        self._exits: dict[int, asyncio.Future[tuple[int, float | None]]] = {}
+        # request id -> future of (pid, future of its exit)
+        self._pending: dict[int, asyncio.Future[tuple[int, _Exit]]] = {}
+        self._exits: dict[int, _Exit] = {}
 
     async def launch(self, script: str, args: list[str], cwd: str, env: dict[str, str]) -> Child:
         """Fork a child that runs ``script``; returns a ``Child`` for the runner."""
@@ -44,7 +50,7 @@ class ForkServer:
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
         request_id = next(self._ids)
-        started: asyncio.Future[int] = loop.create_future()
+        started: asyncio.Future[tuple[int, _Exit]] = loop.create_future()
         self._pending[request_id] = started
         message = json.dumps(
             {"id": request_id, "script": script, "args": args, "cwd": cwd, "env": env}
@@ -60,12 +66,11 @@ class ForkServer:
             for fd in (out_w, err_w, rep_w):
                 os.close(fd)
         try:
-            pid = await started
+            pid, exited = await started
         except OSError:
             for fd in (out_r, err_r, rep_r):
                 os.close(fd)
             raise
-        exited = self._exits[pid]
         return Child(pid, out_r, err_r, rep_r, exited, start_time(pid))
 
     async def aclose(self) -> None:
@@ -93,6 +98,7 @@ class ForkServer:
                     pass_fds=(theirs.fileno(), self._lifeline_fd),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
+                    env=self._env,
                     start_new_session=True,
                 )
             finally:
@@ -149,9 +155,11 @@ class ForkServer:
             if "error" in message:
                 started.set_exception(OSError(f"fork failed: {message['error']}"))
             else:
+                # The exit may be the very next message: its future must exist before then.
                 pid = message["pid"]
-                self._exits[pid] = asyncio.get_running_loop().create_future()
-                started.set_result(pid)
+                exited: _Exit = asyncio.get_running_loop().create_future()
+                self._exits[pid] = exited
+                started.set_result((pid, exited))
 
     def _fail_all(self, reason: str) -> None:
         for started in self._pending.values():

@@ -95,9 +95,16 @@ class LocalRunner:
             writer.close()
 
     async def aclose(self) -> None:
+        """Stop the fork servers and close the lifeline (no script may be running)."""
         for server in self._forkservers.values():
             await server.aclose()
         self._forkservers.clear()
+        for fd in (self._lifeline_r, self._lifeline_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._lifeline_r = self._lifeline_w = -1
 
     # -- launching ---------------------------------------------------------------------------
 
@@ -108,7 +115,7 @@ class LocalRunner:
         if request.start_method == "forkserver":
             server = self._forkservers.get(python)
             if server is None:
-                server = ForkServer(python, self._lifeline_r)
+                server = ForkServer(python, self._lifeline_r, child_environment({}))
                 self._forkservers[python] = server
             return await server.launch(request.script_path, list(request.args), cwd, env)
         return self._spawn(python, request.script_path, list(request.args), cwd, env)

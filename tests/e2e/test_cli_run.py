@@ -1,0 +1,253 @@
+"""``scriptbatch run``, ``history``, ``show`` and ``rerun`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from tests.conftest import CliRunner, wait_until, write_script
+
+CONTRACT_KEYS = {
+    "id",
+    "script",
+    "args",
+    "status",
+    "exit_code",
+    "attempts",
+    "duration_s",
+    "cpu_s",
+    "memory_peak_bytes",
+    "error_type",
+    "error_message",
+    "output_bytes",
+    "log_path",
+    "worker",
+    "sandbox",
+}
+
+
+def test_run_json_follows_the_contract(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "jobs" / "ok.py", "print('hello')\n")
+    write_script(tmp_path / "jobs" / "fails.py", "import sys; sys.exit('broken input')\n")
+    write_script(tmp_path / "other" / "ok.py", "print('other')\n")
+    result = cli(
+        "run", str(tmp_path / "jobs"), str(tmp_path / "other" / "ok.py"), "--jobs", "2", "--json"
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "failed" and report["jobs"] == 2 and report["backend"] == "local"
+    assert report["batch_id"] and report["started_at"] and report["finished_at"]
+    assert report["summary"] == {
+        "total": 3,
+        "succeeded": 2,
+        "failed": 1,
+        "timed_out": 0,
+        "blocked": 0,
+        "cancelled": 0,
+        "interrupted": 0,
+    }
+    by_script = {e["script"]: e for e in report["executions"]}
+    assert set(by_script) == {
+        str(tmp_path / "jobs" / "ok.py"),
+        str(tmp_path / "jobs" / "fails.py"),
+        str(tmp_path / "other" / "ok.py"),
+    }
+    for execution in report["executions"]:
+        assert set(execution) >= CONTRACT_KEYS
+        assert Path(execution["log_path"]).is_file()
+    failed = by_script[str(tmp_path / "jobs" / "fails.py")]
+    assert failed["status"] == "failed" and failed["exit_code"] == 1
+    assert failed["error_type"] == "SystemExit" and failed["error_message"] == "broken input"
+    ok = by_script[str(tmp_path / "jobs" / "ok.py")]
+    assert ok["output_bytes"] == len("hello\n") and ok["attempts"] == 1
+    assert set(ok["sandbox"]) == {"policy", "layers", "degraded"}
+
+    history = json.loads(cli("history", "--json").stdout)
+    assert {e["id"] for e in history} == {e["id"] for e in report["executions"]}
+    assert all(set(e) >= CONTRACT_KEYS for e in history)
+
+
+def test_run_prints_progress_and_a_summary_and_exits_0_when_all_succeed(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    for name in ("a", "b", "c"):
+        write_script(tmp_path / f"{name}.py", f"print('{name}')\n")
+    result = cli("run", str(tmp_path), "--jobs", "2", "--timeout", "30", "--retries", "1")
+    assert result.returncode == 0, result.stderr
+    assert "progress: 3/3 done" in result.stderr
+    assert result.stdout.count("succeeded") >= 3
+    assert "3 executions, 3 succeeded" in result.stdout
+    quiet = cli("run", str(tmp_path), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_show_log_keeps_streams_apart_and_bytes_intact(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(
+        tmp_path / "mixed.py",
+        "import sys\nprint('to out')\nsys.stdout.flush()\n"
+        "print('to err', file=sys.stderr)\nsys.stdout.buffer.write(b'raw \\xff\\n')\n",
+    )
+    report = json.loads(cli("run", str(tmp_path / "mixed.py"), "--json").stdout)
+    execution_id = report["executions"][0]["id"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "AppCode", "show", execution_id[:10], "--log"],
+        capture_output=True,
+        env=dict(os.environ),
+        check=True,
+    )
+    assert shown.stdout == b"to out\nraw \xff\n"
+    assert shown.stderr == b"to err\n"
+    details = cli("show", execution_id)
+    assert "succeeded" in details.stdout and str(tmp_path / "mixed.py") in details.stdout
+    assert json.loads(cli("show", execution_id, "--json").stdout)["id"] == execution_id
+    missing = cli("show", "nosuchid")
+    assert missing.returncode == 2 and "no execution with id" in missing.stderr
+
+
+def test_each_args_file_and_history_filters(cli: CliRunner, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "echo.py", "import sys\nif sys.argv[1:] == ['bad']: raise SystemExit(4)\n"
+    )
+    args_file = tmp_path / "args.txt"
+    args_file.write_text("# one run per line\none\n'two words' x\n\nbad\n", encoding="utf-8")
+    report = json.loads(cli("run", str(script), "--each-args", str(args_file), "--json").stdout)
+    assert [e["args"] for e in report["executions"]] == [["one"], ["two words", "x"], ["bad"]]
+    failed = json.loads(cli("history", "--status", "failed", "--json").stdout)
+    assert [e["args"] for e in failed] == [["bad"]]
+    by_script = json.loads(cli("history", "--script", str(script), "--limit", "2", "--json").stdout)
+    assert len(by_script) == 2
+    by_batch = json.loads(
+        cli("history", "--batch", report["batch_id"][:14], "--since", "1h", "--json").stdout
+    )
+    assert len(by_batch) == 3
+    assert cli("history", "--status", "weird").returncode == 2
+    assert cli("history", "--since", "yesterday-ish").returncode == 2
+    bad_file = cli("run", str(script), "--each-args", str(tmp_path / "none.txt"))
+    assert bad_file.returncode == 2 and "cannot read the --each-args file" in bad_file.stderr
+
+
+def test_rerun_failed_from_the_cli(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "ok.py")
+    write_script(tmp_path / "bad.py", "raise RuntimeError('x')\n")
+    first = json.loads(cli("run", str(tmp_path), "--json").stdout)
+    again = cli("rerun", first["batch_id"], "--failed", "--json")
+    assert again.returncode == 1
+    rerun = json.loads(again.stdout)
+    assert [Path(e["script"]).name for e in rerun["executions"]] == ["bad.py"]
+
+
+def test_bad_interpreter_is_a_usage_error_and_nothing_runs(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "ok.py")
+    result = cli("run", str(tmp_path), "--python", "/bin/false")
+    assert result.returncode == 2
+    assert "not a working Python interpreter" in result.stderr
+    assert json.loads(cli("history", "--json").stdout) == []
+
+
+def test_prune_from_the_cli(cli: CliRunner, tmp_path: Path, data_home: Path) -> None:
+    write_script(tmp_path / "ok.py")
+    cli("run", str(tmp_path))
+    db = sqlite3.connect(data_home / "scriptbatch.db")
+    db.execute("UPDATE executions SET created_at = '2020-01-01 00:00:00'")
+    db.commit()
+    db.close()
+    result = cli("history", "prune", "--older-than", "30d")
+    assert result.returncode == 0 and "deleted 1 executions and 1 log files" in result.stdout
+    assert json.loads(cli("history", "--json").stdout) == []
+    assert cli("history", "prune", "--older-than", "soon").returncode == 2
+
+
+def start_cli_run(data_home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "AppCode", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, SCRIPTBATCH_HOME=str(data_home)),
+    )
+
+
+PID_WRITER = (
+    "import os, subprocess, sys, time\n"
+    "from pathlib import Path\n"
+    "pids = Path({pids!r})\n"
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "(pids / f'{{os.getpid()}}.{{child.pid}}').write_text('')\n"
+    "time.sleep(120)\n"
+)
+
+
+def recorded_pids(folder: Path) -> list[int]:
+    return [int(p) for f in folder.iterdir() for p in f.name.split(".")]
+
+
+def alive(pids: list[int]) -> list[int]:
+    living = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                living.append(pid)
+        except psutil.Error:
+            pass
+    return living
+
+
+def test_ctrl_c_cancels_kills_children_and_exits_130(
+    cli: CliRunner, tmp_path: Path, data_home: Path
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    for i in range(4):
+        write_script(tmp_path / "jobs" / f"s{i}.py", PID_WRITER.format(pids=str(pids)))
+    process = start_cli_run(data_home, str(tmp_path / "jobs"), "--jobs", "2", "--json")
+    wait_until(lambda: len(list(pids.iterdir())) == 2, what="two scripts running")
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    report = json.loads(stdout)
+    assert report["status"] == "cancelled"
+    assert report["summary"]["cancelled"] == 4
+    wait_until(lambda: not alive(recorded_pids(pids)), what="scripts and children to be gone")
+    stored = json.loads(cli("history", "--json").stdout)
+    assert {e["status"] for e in stored} == {"cancelled"}
+
+
+def stored_status(data_home: Path, name: str) -> str | None:
+    db = sqlite3.connect(data_home / "scriptbatch.db")
+    try:
+        row = db.execute(
+            "SELECT status FROM executions WHERE script_path LIKE ?", (f"%{name}",)
+        ).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
+
+
+def test_kill_9_of_the_app_loses_no_result_and_leaves_no_orphan(
+    cli: CliRunner, tmp_path: Path, data_home: Path
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_script(tmp_path / "jobs" / "a_quick.py", "print('done')\n")
+    write_script(tmp_path / "jobs" / "b_slow.py", PID_WRITER.format(pids=str(pids)))
+    write_script(tmp_path / "jobs" / "c_later.py", "print('never')\n")
+    process = start_cli_run(data_home, str(tmp_path / "jobs"), "--jobs", "1")
+    wait_until(lambda: len(list(pids.iterdir())) == 1, what="the slow script to run")
+    wait_until(
+        lambda: stored_status(data_home, "a_quick.py") == "succeeded",
+        what="the quick result to be stored",
+    )
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+    wait_until(lambda: not alive(recorded_pids(pids)), what="the orphans to die with the app")
+    stored = {Path(e["script"]).name: e for e in json.loads(cli("history", "--json").stdout)}
+    assert stored["a_quick.py"]["status"] == "succeeded"
+    assert stored["b_slow.py"]["status"] == "interrupted"
+    assert stored["c_later.py"]["status"] == "interrupted"
