@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# scriptbatch-gui checks for a display and Qt's xcb libraries first and prints the apt command
+# that fixes a missing one.
 run: $(STAMP)
 	$(BIN)/scriptbatch-gui
 
@@ -27,7 +29,22 @@ test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m AppCode.ui.screenshots --out docs/screenshots
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m AppCode.ui.screenshots --out docs/screenshots --language zh_CN
+
+TS := AppCode/ui/resources/translations/scriptbatch_zh_CN.ts
+LRELEASE := $(shell command -v lrelease || command -v lrelease-qt5)
+
+# Refresh the .ts from every tr() string in the UI (translate new ones with Qt Linguist), then
+# compile the .qm the app loads. lrelease comes with Debian's qttools5-dev-tools.
+translations: $(STAMP)
+	$(BIN)/pylupdate5 -noobsolete $$(find AppCode/ui -name '*.py' | sort) -ts $(TS)
+	@if [ -z "$(LRELEASE)" ]; then \
+		echo "lrelease not found: sudo apt install qttools5-dev-tools"; exit 1; fi
+	$(LRELEASE) $(TS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ from AppCode.infrastructure.execution.local_runner import LocalRunner
 from AppCode.infrastructure.execution.log_file import read_log, remove_log
 from AppCode.infrastructure.execution.processes import PsutilProcessTable
 from AppCode.infrastructure.execution.python_env import resolve_python
+from AppCode.infrastructure.execution.system_load import system_load
 from AppCode.infrastructure.logging.setup import configure_logging
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
@@ -114,6 +115,7 @@ class Container(containers.DeclarativeContainer):
         runs_dir=data_dir.provided.runs,
         remove_log=providers.Object(remove_log),
     )
+    system_load = providers.Object(system_load)
     history_service = providers.Singleton(
         HistoryService, uow=uow.provider, cache=cache, read_log=providers.Object(read_log)
     )

@@ -78,7 +78,7 @@ def _history(container: Container, args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ConfigurationError("--limit must be at least 1")
     history = container.history_service()
-    batch_id = history.batch(args.batch)[0].id if args.batch else None
+    batch_id = history.find_batch(args.batch).id if args.batch else None
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:

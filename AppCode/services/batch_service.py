@@ -161,7 +161,9 @@ class BatchService:
             return False
         return self._flush_results(30.0)
 
-    def live_output(self, execution_id: str) -> list[tuple[str, str]]:
+    def live_output(self, execution_id: str) -> tuple[int, list[tuple[str, str]]]:
+        """The last lines of a running execution, and the seq of the last output event they
+        include (later ``OutputAppended`` events continue exactly where they end)."""
         return self._engine.live_output(execution_id)
 
     def is_running(self) -> bool:

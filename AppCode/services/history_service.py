@@ -26,11 +26,12 @@ class HistoryService:
         self._read_log = read_log
 
     def executions(
-        self, where: ExecutionFilter, *, limit: int = 100, offset: int = 0
+        self, where: ExecutionFilter, *, limit: int = 100, after: str | None = None
     ) -> list[Execution]:
-        """Matching executions, newest first (``offset`` pages through them)."""
+        """Matching executions, newest first; pass the last id of a page as ``after`` for the
+        next one."""
         with self._uow() as uow:
-            return uow.executions.query(where, limit=limit, offset=offset)
+            return uow.executions.query(where, limit=limit, after=after)
 
     def count(self, where: ExecutionFilter) -> int:
         with self._uow() as uow:
@@ -60,6 +61,11 @@ class HistoryService:
         with self._uow() as uow:
             batch = find_batch(uow, ref)
             return batch, uow.executions.of_batch(batch.id)
+
+    def find_batch(self, ref: str) -> Batch:
+        """A batch by id or unique id prefix, without its executions."""
+        with self._uow() as uow:
+            return find_batch(uow, ref)
 
     def batches(self, limit: int = 50) -> list[Batch]:
         with self._uow() as uow:

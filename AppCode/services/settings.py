@@ -189,13 +189,22 @@ def load_settings(user_file: Path | None, *, must_exist: bool = False) -> Settin
 def save_user_settings(user_file: Path, settings: Settings) -> None:
     """Write the keys of ``settings`` that differ from the defaults to ``user_file``.
 
-    The file is replaced atomically, so a crash never leaves half a config behind.
+    A key set by an environment variable keeps what the file had: the variable's value is
+    for this run, not something the user saved. The file is replaced atomically, so a crash
+    never leaves half a config behind.
     """
     defaults = _read_toml(default_config_file())
+    existing = _read_toml(user_file) if user_file.is_file() else {}
     current = settings.model_dump(mode="json")
     changed: dict[str, Any] = {}
     for section, values in current.items():
-        diff = {k: v for k, v in values.items() if defaults.get(section, {}).get(k) != v}
+        diff = {}
+        for key, value in values.items():
+            if f"{ENV_PREFIX}{section.upper()}{_ENV_DELIMITER}{key.upper()}" in os.environ:
+                if key in existing.get(section, {}):
+                    diff[key] = existing[section][key]
+            elif defaults.get(section, {}).get(key) != value:
+                diff[key] = value
         if diff:
             changed[section] = diff
     user_file.parent.mkdir(parents=True, exist_ok=True)

@@ -162,3 +162,56 @@ def test_a_duplicate_path_is_a_database_error_not_a_crash(engine) -> None:  # ty
     with pytest.raises(DatabaseError), uow() as work:
         work.scripts.add(script("/x/a.py"))
         work.scripts.add(script("/x/a.py"))
+
+
+def test_history_pages_by_cursor_newest_first(engine) -> None:  # type: ignore[no-untyped-def]
+    from AppCode.core.domain.ids import new_id
+    from AppCode.core.domain.models import Batch, Execution, RunOptions
+    from AppCode.core.domain.ports import ExecutionFilter
+
+    uow = make_uow(engine)
+    batches = []
+    for b in range(3):
+        batch = Batch(new_id(), RunOptions(jobs=1))
+        executions = [Execution(new_id(), batch.id, i, f"/s/{b}/{i}_x.py") for i in range(40)]
+        with uow() as work:
+            work.batches.add(batch, executions)
+            work.commit()
+        batches.append(executions)
+    expected = [e.id for executions in reversed(batches) for e in reversed(executions)]
+    seen: list[str] = []
+    after = None
+    with uow() as work:
+        while True:
+            page = work.executions.query(ExecutionFilter(), limit=25, after=after)
+            if not page:
+                break
+            seen.extend(e.id for e in page)
+            after = page[-1].id
+        assert seen == expected
+        only = work.executions.query(ExecutionFilter(script_contains="/1/3_"), limit=100)
+        assert [e.script_path for e in only] == ["/s/1/3_x.py"]
+        assert work.executions.count(ExecutionFilter(script_contains="_x")) == 120
+
+
+def test_a_new_database_made_in_one_step_equals_the_migrated_one(tmp_path: Path) -> None:
+    fresh = create_database_engine(sqlite_url(tmp_path / "fresh.db"))
+    migrated = create_database_engine(sqlite_url(tmp_path / "migrated.db"))
+    assert Migrator(fresh).ensure_current() is True  # create_all + stamp
+    Migrator(migrated).upgrade()  # every migration script
+
+    def schema(engine):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT type, name, sql FROM sqlite_master ORDER BY name"))
+            return {(t, n): " ".join((s or "").split()) for t, n, s in rows}
+
+    assert set(schema(fresh)) == set(schema(migrated))
+    with fresh.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+    Migrator(fresh).downgrade("base")  # the migration scripts work on it too
+    assert Migrator(fresh).current() is None
+    fresh.dispose()
+    migrated.dispose()

@@ -229,16 +229,17 @@ def test_output_is_coalesced_into_few_events_and_tail_is_kept(make) -> None:  # 
     lines = [("stdout", f"line {i}\n".encode()) for i in range(500)] + [("stderr", b"oops\n")]
     h = make({"chatty": Script(output=lines, block=True)})
     handle, executions = h.submit(["chatty"])
-    h.wait_for(lambda: len(h.engine.live_output(executions[0].id)) == 200)
-    tail = h.engine.live_output(executions[0].id)
-    assert tail[-1] == ("stderr", "oops") and tail[0] == ("stdout", "line 301")
+    h.wait_for(lambda: len(h.engine.live_output(executions[0].id)[1]) == 200)
+    seq, tail = h.engine.live_output(executions[0].id)
+    assert seq == 1
+    assert tail[-1] == ("stderr", "oops\n") and tail[0] == ("stdout", "line 301\n")
     h.runner.release.set()
     assert handle.wait(10)
     events = h.of(OutputAppended)
     assert 1 <= len(events) <= 3  # 501 chunks, a few events
     text = "".join(t for e in events for s, t in e.chunks if s == "stdout")
     assert text.count("\n") == 500
-    assert h.engine.live_output(executions[0].id) == []  # forgotten once finished
+    assert h.engine.live_output(executions[0].id) == (0, [])  # forgotten once finished
 
 
 def test_a_runner_crash_fails_the_execution_not_the_batch(make) -> None:  # type: ignore[no-untyped-def]

@@ -126,3 +126,18 @@ def test_assigning_an_invalid_value_is_refused() -> None:
     settings = load_settings(None)
     with pytest.raises(ValueError):
         settings.execution.jobs = -1
+
+
+def test_saving_does_not_copy_environment_overrides_into_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("[api]\nport = 9000\n", encoding="utf-8")
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__JOBS", "7")
+    monkeypatch.setenv("SCRIPTBATCH_API__PORT", "9100")
+    settings = load_settings(user)
+    assert settings.execution.jobs == 7 and settings.api.port == 9100
+    settings.execution.retries = 2
+    save_user_settings(user, settings)
+    data = tomllib.loads(user.read_text(encoding="utf-8"))
+    assert data == {"execution": {"retries": 2}, "api": {"port": 9000}}

@@ -46,11 +46,14 @@ class OutputAppended:
     """New output of a running execution, coalesced (at most ~10 events a second each).
 
     ``chunks`` are ``(stream, text)`` pairs, stream "stdout" or "stderr", decoded with
-    replacement characters for display; the log file keeps the original bytes.
+    replacement characters for display; the log file keeps the original bytes. ``seq`` counts
+    the execution's output events from 1, so a view that started from a tail snapshot (which
+    says up to which event it goes) skips what it already has.
     """
 
     execution_id: str
     chunks: tuple[tuple[str, str], ...]
+    seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class ExecutionFilter:
     """What the history view and ``scriptbatch history`` filter executions by."""
 
     script_path: str | None = None
+    script_contains: str | None = None
     statuses: tuple[ExecutionStatus, ...] = ()
     batch_id: str | None = None
     since: datetime | None = None
@@ -90,8 +91,11 @@ class ExecutionRepository(Protocol):
         """A batch's executions in the order they were queued."""
         ...
 
-    def query(self, where: ExecutionFilter, *, limit: int, offset: int = 0) -> list[Execution]:
-        """Matching executions, newest first."""
+    def query(
+        self, where: ExecutionFilter, *, limit: int, after: str | None = None
+    ) -> list[Execution]:
+        """Matching executions, newest first; ``after`` (an execution id from the previous page)
+        continues where that page ended (keyset paging: cheap at any depth)."""
         ...
 
     def count(self, where: ExecutionFilter) -> int: ...

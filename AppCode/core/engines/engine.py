@@ -10,7 +10,7 @@ as domain events on the bus; the engine itself stores nothing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import copy
 import logging
 import os
 import random
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from AppCode.core.domain.events import (
     AttemptFinished,
@@ -36,6 +37,7 @@ __all__ = ["BatchHandle", "ExecutionEngine", "LaunchPlan"]
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 OUTPUT_EVENT_INTERVAL_S = 0.1
 NEVER_RETRIED = frozenset({ExecutionStatus.BLOCKED, ExecutionStatus.CANCELLED})
 
@@ -204,8 +206,9 @@ class ExecutionEngine:
 
     # -- queries -----------------------------------------------------------------------------
 
-    def live_output(self, execution_id: str) -> list[tuple[str, str]]:
-        """The last lines of a running execution as ``(stream, line)`` pairs."""
+    def live_output(self, execution_id: str) -> tuple[int, list[tuple[str, str]]]:
+        """``(seq, chunks)``: the last lines of a running execution and the number of the last
+        ``OutputAppended`` event they include (see ``LiveOutput.tail``)."""
         return self._live.tail(execution_id)
 
     def active_batches(self) -> list[str]:
@@ -226,8 +229,8 @@ class ExecutionEngine:
         batch.started_at = self._clock()
         self._bus.publish(
             BatchStarted(
-                dataclasses.replace(batch),
-                tuple(dataclasses.replace(e) for e in run.executions.values()),
+                _snapshot(batch),
+                tuple(_snapshot(e) for e in run.executions.values()),
             )
         )
         for execution_id in run.order:
@@ -330,7 +333,7 @@ class ExecutionEngine:
         )
         _apply(execution, attempt, outcome)
         will_retry = self._should_retry(run, execution, outcome.status)
-        self._bus.publish(AttemptFinished(dataclasses.replace(attempt), will_retry))
+        self._bus.publish(AttemptFinished(_snapshot(attempt), will_retry))
         if will_retry:
             execution.status = ExecutionStatus.PENDING
             delay = options.retry_backoff_s * 2 ** (number - 1) * self._rng.uniform(0.5, 1.5)
@@ -370,7 +373,7 @@ class ExecutionEngine:
                 "cancelled before it started" if execution.attempts == 0 else "cancelled"
             )
         run.remaining -= 1
-        self._bus.publish(ExecutionFinished(dataclasses.replace(execution)))
+        self._bus.publish(ExecutionFinished(_snapshot(execution)))
         failed = status not in (ExecutionStatus.SUCCEEDED, ExecutionStatus.CANCELLED)
         if failed and run.batch.options.fail_fast and not run.stopping:
             log.info("fail-fast: stopping batch %s after %s", run.batch.id, execution.script_path)
@@ -418,8 +421,8 @@ class ExecutionEngine:
             batch.status = BatchStatus.FAILED
         batch.finished_at = self._clock()
         self._live.flush()
-        snapshot = dataclasses.replace(batch)
-        executions = [dataclasses.replace(run.executions[i]) for i in run.order]
+        snapshot = _snapshot(batch)
+        executions = [_snapshot(run.executions[i]) for i in run.order]
         with self._lock:
             self._batches.pop(batch.id, None)
             for execution_id in run.order:
@@ -436,6 +439,13 @@ class ExecutionEngine:
     def _flush_output(self) -> None:
         self._flush_scheduled = False
         self._live.flush()
+
+
+def _snapshot(value: _T) -> _T:
+    """A copy for subscribers on other threads (the engine keeps mutating its own). Shallow:
+    the dicts inside (env, sandbox) are replaced, never changed in place. ``copy.copy`` costs
+    a tenth of ``dataclasses.replace``, which matters at a few thousand events a second."""
+    return copy.copy(value)
 
 
 def _apply(execution: Execution, attempt: Attempt, outcome: AttemptOutcome) -> None:

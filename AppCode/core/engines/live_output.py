@@ -26,14 +26,16 @@ class _Live:
         self.streams = {"stdout": _Stream(), "stderr": _Stream()}
         self.pending: list[tuple[str, str]] = []
         self.pending_chars = 0
+        self.seq = 0  # output events published so far
 
 
 class LiveOutput:
     """Keeps the last 200 lines per running execution and batches new text into events.
 
     ``append`` runs on the engine's thread for every chunk; ``flush`` (called by the engine at
-    most ~10 times a second) turns what arrived into one ``OutputAppended`` per execution.
-    ``tail`` may be called from any thread.
+    most ~10 times a second) turns what arrived into one ``OutputAppended`` per execution and
+    only then adds it to the tail, so a tail snapshot plus the events after its ``seq`` is the
+    output exactly once. ``tail`` may be called from any thread.
     """
 
     def __init__(self, publish: Callable[[OutputAppended], None]) -> None:
@@ -55,7 +57,6 @@ class LiveOutput:
         if not text:
             return
         with self._lock:
-            self._add_lines(live, stream, state, text)
             live.pending.append((stream, text))
             live.pending_chars += len(text)
             if live.pending_chars > MAX_PENDING_CHARS:
@@ -72,7 +73,6 @@ class LiveOutput:
                 rest = state.decoder.decode(b"", final=True)
                 if rest:
                     live.pending.append((stream, rest))
-                    self._add_lines(live, stream, state, rest)
                     self._dirty.add(execution_id)
         self.flush()
         with self._lock:
@@ -88,25 +88,30 @@ class LiveOutput:
                 live = self._live.get(execution_id)
                 if live is None or not live.pending:
                     continue
-                events.append(OutputAppended(execution_id, _merge(live.pending)))
+                live.seq += 1
+                chunks = _merge(live.pending)
+                events.append(OutputAppended(execution_id, chunks, live.seq))
+                for stream, text in chunks:
+                    self._add_lines(live, stream, live.streams[stream], text)
                 live.pending = []
                 live.pending_chars = 0
             self._dirty.clear()
         for event in events:
             self._publish(event)
 
-    def tail(self, execution_id: str) -> list[tuple[str, str]]:
-        """The last lines (``(stream, line)``, the unfinished line included) of a running
-        execution; empty when it is not running."""
+    def tail(self, execution_id: str) -> tuple[int, list[tuple[str, str]]]:
+        """``(seq, chunks)``: the last lines of a running execution's published output as
+        ``(stream, text)`` (complete lines end with a newline, an unfinished one does not), and
+        the ``seq`` of the last event they include. ``(0, [])`` when it is not running."""
         with self._lock:
             live = self._live.get(execution_id)
             if live is None:
-                return []
-            lines = list(live.tail)
-            lines.extend(
+                return 0, []
+            chunks = [(stream, line + "\n") for stream, line in live.tail]
+            chunks.extend(
                 (stream, state.partial) for stream, state in live.streams.items() if state.partial
             )
-            return lines
+            return live.seq, chunks
 
     @staticmethod
     def _add_lines(live: _Live, stream: str, state: _Stream, text: str) -> None:

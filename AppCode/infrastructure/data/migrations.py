@@ -11,7 +11,16 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
 
 from AppCode.core.domain.errors import DatabaseError
 from AppCode.infrastructure.data.database import describe, translate_errors
@@ -79,10 +88,17 @@ class Migrator:
         return before, self.current()
 
     def ensure_current(self) -> bool:
-        """Upgrade to head if needed; returns True when the database was created just now."""
+        """Upgrade to head if needed; returns True when the database was created just now.
+
+        An empty database gets the current schema in one step (``create_all`` and a stamp of
+        the head revision, Alembic's own recipe for new databases): no migration scripts to
+        replay and no Alembic import, which a first start would otherwise pay.
+        """
         before = self.current()
         if before == self.head():
             return False
+        if before is None and self._create_fresh():
+            return True
         try:
             self.upgrade()
         except DatabaseError:
@@ -90,6 +106,19 @@ class Migrator:
             if self.current() != self.head():
                 raise
         return before is None
+
+    def _create_fresh(self) -> bool:
+        from AppCode.infrastructure.data.orm import Base
+
+        with translate_errors(self._engine, "creating the database"), self._engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                return False  # not empty: something else is here, let Alembic decide
+            Base.metadata.create_all(conn)
+            version = _version_table()
+            version.create(conn)
+            conn.execute(version.insert().values(version_num=self.head()))
+        log.info("new database created at schema %s", self.head())
+        return True
 
     def history(self) -> list[Revision]:
         current = self.current()
@@ -133,6 +162,16 @@ class Migrator:
         with translate_errors(self._engine, doing), self._engine.begin() as conn:
             config.attributes["connection"] = conn
             action(config, target)
+
+
+def _version_table() -> Table:
+    """The version table exactly as Alembic creates it."""
+    return Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
 
 
 def _single(value: str | tuple[str, ...] | None) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from AppCode.core.domain.events import ExecutionStarted
@@ -191,10 +191,18 @@ class SqlExecutionRepository:
         )
         return [_execution(r) for r in self._session.scalars(query)]
 
-    def query(self, where: ExecutionFilter, *, limit: int, offset: int = 0) -> list[Execution]:
+    def query(
+        self, where: ExecutionFilter, *, limit: int, after: str | None = None
+    ) -> list[Execution]:
         query = _filtered(select(ExecutionRow), where)
-        query = query.order_by(ExecutionRow.created_at.desc(), ExecutionRow.sequence.desc())
-        return [_execution(r) for r in self._session.scalars(query.limit(limit).offset(offset))]
+        if after is not None:
+            cursor = select(ExecutionRow.created_at).where(ExecutionRow.id == after)
+            query = query.where(
+                tuple_(ExecutionRow.created_at, ExecutionRow.id)
+                < tuple_(cursor.scalar_subquery(), after)
+            )
+        query = query.order_by(ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
+        return [_execution(r) for r in self._session.scalars(query.limit(limit))]
 
     def count(self, where: ExecutionFilter) -> int:
         return int(self._session.scalar(_filtered(select(func.count(ExecutionRow.id)), where)) or 0)
@@ -226,9 +234,7 @@ class SqlExecutionRepository:
                 values.pop(key)
             values["_id"] = values.pop("id")
             rows.append(values)
-        self._session.connection().execute(
-            update(ExecutionRow).where(ExecutionRow.id == bindparam("_id")), rows
-        )
+        self._session.connection().execute(_UPDATE_EXECUTION, rows)
 
     def mark_running(self, started: Sequence[ExecutionStarted]) -> None:
         """Store that attempts have started (the result writer's path)."""
@@ -236,13 +242,7 @@ class SqlExecutionRepository:
             return
         now = utcnow()
         self._session.connection().execute(
-            update(ExecutionRow)
-            .where(ExecutionRow.id == bindparam("_id"))
-            .values(
-                started_at=func.coalesce(
-                    ExecutionRow.started_at, bindparam("_started_at", type_=UTCDateTime())
-                )
-            ),
+            _MARK_RUNNING,
             [
                 {
                     "_id": e.execution_id,
@@ -292,15 +292,33 @@ class SqlExecutionRepository:
             )
 
 
+# The result writer's statements are built once: SQLAlchemy then reuses their compiled form
+# without recomputing a cache key for every transaction (measured: a third of its CPU).
+_UPDATE_EXECUTION = update(ExecutionRow).where(ExecutionRow.id == bindparam("_id"))
+_MARK_RUNNING = (
+    update(ExecutionRow)
+    .where(ExecutionRow.id == bindparam("_id"))
+    .values(
+        started_at=func.coalesce(
+            ExecutionRow.started_at, bindparam("_started_at", type_=UTCDateTime())
+        )
+    )
+)
+_INSERT_ATTEMPT = insert(ExecutionAttemptRow.__table__)
+
+
 def insert_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
     """Bulk insert of attempt rows (the result writer's path)."""
     if attempts:
-        session.execute(insert(ExecutionAttemptRow), [_attempt_values(a) for a in attempts])
+        session.connection().execute(_INSERT_ATTEMPT, [_attempt_values(a) for a in attempts])
 
 
 def _filtered(query: Any, where: ExecutionFilter) -> Any:
     if where.script_path:
         query = query.where(ExecutionRow.script_path == where.script_path)
+    if where.script_contains:
+        pattern = f"%{_escape_like(where.script_contains)}%"
+        query = query.where(ExecutionRow.script_path.ilike(pattern, escape="\\"))
     if where.statuses:
         query = query.where(ExecutionRow.status.in_([s.value for s in where.statuses]))
     if where.batch_id:

@@ -10,8 +10,9 @@ Forking from this ~10 MB single-threaded helper costs ~0.5 ms; forking the app i
 threaded) would cost several ms and can deadlock. Messages on the control socket (a
 ``SOCK_SEQPACKET`` pair, one JSON object per message):
 
-- runner -> server: ``{"id", "script", "args", "cwd", "env"}`` with three file descriptors
-  attached (the child's stdout, stderr and report pipe ends);
+- runner -> server: ``{"id", "script", "args", "cwd", "env_update"}`` with three file
+  descriptors attached (the child's stdout, stderr and report pipe ends); the server was started
+  with the children's base environment, so a request carries only the run's own variables;
 - server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
   ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
 
@@ -40,15 +41,16 @@ _wakeup_fds: tuple[int, ...] = ()
 
 def _prewarm() -> None:
     """Pay once, here, what every child would otherwise pay: the first ``compile()`` builds the
-    AST types (~1.2 ms) and ``runpy`` lazily imports ``pkgutil`` (0.5-7 ms)."""
+    AST types (~1.2 ms), and the modules the bootstrap and an interpreter's exit use."""
     import atexit  # noqa: F401
     import importlib.machinery
     import importlib.util  # noqa: F401
     import io  # noqa: F401
-    import pkgutil  # noqa: F401
-    import runpy  # noqa: F401
+    import select  # noqa: F401
     import threading  # noqa: F401
+    import time  # noqa: F401
     import traceback  # noqa: F401
+    import types  # noqa: F401
 
     compile("def f(x):\n    return [i for i in x]\n", "<prewarm>", "exec")
 
@@ -93,8 +95,7 @@ def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: i
         for fd in (devnull, stdout_fd, stderr_fd):
             os.close(fd)
         os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update(request["env_update"])
         # PYTHONPATH is read at interpreter start-up, which a forked child skips: apply it here.
         extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         sys.path[1:1] = [p for p in extra_path if p not in sys.path]

@@ -42,8 +42,11 @@ class ForkServer:
         self._pending: dict[int, asyncio.Future[tuple[int, _Exit]]] = {}
         self._exits: dict[int, _Exit] = {}
 
-    async def launch(self, script: str, args: list[str], cwd: str, env: dict[str, str]) -> Child:
-        """Fork a child that runs ``script``; returns a ``Child`` for the runner."""
+    async def launch(
+        self, script: str, args: list[str], cwd: str, env_update: dict[str, str]
+    ) -> Child:
+        """Fork a child that runs ``script`` with the server's environment plus ``env_update``;
+        returns a ``Child`` for the runner."""
         sock = await self._ensure_started()
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -53,7 +56,7 @@ class ForkServer:
         started: asyncio.Future[tuple[int, _Exit]] = loop.create_future()
         self._pending[request_id] = started
         message = json.dumps(
-            {"id": request_id, "script": script, "args": args, "cwd": cwd, "env": env}
+            {"id": request_id, "script": script, "args": args, "cwd": cwd, "env_update": env_update}
         ).encode()
         try:
             await self._send(sock, message, [out_w, err_w, rep_w])

@@ -14,8 +14,8 @@ process ends, anything left in its group is killed.
 
 from __future__ import annotations
 
+import ast
 import asyncio
-import json
 import logging
 import os
 import signal
@@ -47,6 +47,11 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
+    # Popen encodes every variable of a str environment on every launch; bytes pass through.
+    return {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
+
+
 class LocalRunner:
     """Runs attempts as local child processes (the runner port's local implementation)."""
 
@@ -56,6 +61,9 @@ class LocalRunner:
         self._lifeline_r, self._lifeline_w = os.pipe()
         os.set_inheritable(self._lifeline_r, True)
         self._forkservers: dict[str, ForkServer] = {}
+        # The environment every child starts from, computed once (rebuilding it from os.environ
+        # cost ~1 ms per launch); a run's own variables are added per launch.
+        self._base_env = _encoded(child_environment({}))
 
     async def run(
         self,
@@ -111,17 +119,21 @@ class LocalRunner:
     async def _launch(self, request: LaunchRequest) -> Child:
         python = request.python or sys.executable
         cwd = request.cwd or os.path.dirname(request.script_path)
-        env = child_environment(dict(request.env))
         if request.start_method == "forkserver":
             server = self._forkservers.get(python)
             if server is None:
                 server = ForkServer(python, self._lifeline_r, child_environment({}))
                 self._forkservers[python] = server
-            return await server.launch(request.script_path, list(request.args), cwd, env)
+            return await server.launch(
+                request.script_path, list(request.args), cwd, dict(request.env)
+            )
+        env = self._base_env
+        if request.env:
+            env = {**env, **_encoded(dict(request.env))}
         return self._spawn(python, request.script_path, list(request.args), cwd, env)
 
     def _spawn(
-        self, python: str, script: str, args: list[str], cwd: str, env: dict[str, str]
+        self, python: str, script: str, args: list[str], cwd: str, env: dict[bytes, bytes]
     ) -> Child:
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -367,10 +379,11 @@ def _outcome(
 
 
 def _parse_report(data: bytes) -> dict[str, object]:
+    """The bootstrap's report: a dict literal on one line (anything else is ignored)."""
     for line in data.decode("utf-8", "replace").splitlines():
         try:
-            value = json.loads(line)
-        except ValueError:
+            value = ast.literal_eval(line)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
         if isinstance(value, dict):
             return value

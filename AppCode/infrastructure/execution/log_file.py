@@ -58,12 +58,17 @@ class LogWriter:
 
     def close(self) -> None:
         os.close(self._fd)
-        os.close(self._idx)
+        if self._idx >= 0:
+            os.close(self._idx)
 
     def _emit(self, stream: str, data: bytes) -> None:
         if not data:
             return
         if stream != self._stream:
+            if self._idx < 0:
+                self._idx = os.open(
+                    str(index_path(self._path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                )
             os.write(self._idx, b"%d %s\n" % (self._offset, _CODES[stream]))
             self._stream = stream
         os.write(self._fd, data)

@@ -1,37 +1,349 @@
-"""The main window."""
+"""The main window: library on the left; batch, output and history on the right.
+
+Later features plug in without placeholders: docks (the performance panel) go in the dock
+areas, batch controls after ``BatchPanel.extra_controls``, and menus between Run and Help.
+"""
 
 from __future__ import annotations
 
-from PyQt5.QtWidgets import QHeaderView, QMainWindow, QMessageBox, QTableWidget, QTableWidgetItem
+import os
+from collections.abc import Callable
+
+from PyQt5.QtCore import QSettings, Qt, QUrl
+from PyQt5.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QSystemTrayIcon,
+    QTabWidget,
+    QWidget,
+)
 
 from AppCode import __version__
-from AppCode.core.domain.models import Script
+from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
+from AppCode.ui.viewmodels.history_viewmodel import HistoryViewModel
 from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
+from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
+from AppCode.ui.views.history_view import HistoryView
+from AppCode.ui.widgets import formatting as fmt
+from AppCode.ui.widgets.batch_panel import BatchPanel
+from AppCode.ui.widgets.library_panel import LibraryPanel
+from AppCode.ui.widgets.output_view import OutputView
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, library: LibraryViewModel) -> None:
+    def __init__(
+        self,
+        library: LibraryViewModel,
+        batch: BatchViewModel,
+        history: HistoryViewModel,
+        load: SystemLoadViewModel,
+        *,
+        open_settings: Callable[[QWidget], None],
+        open_execution: Callable[[QWidget, str], None],
+        log_folder: str,
+        settings: QSettings,
+    ) -> None:
         super().__init__()
         self._library = library
-        self.setWindowTitle(self.tr("ScriptBatch {version}").format(version=__version__))
-        self.resize(1000, 640)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Description"), self.tr("Path")]
+        self._batch = batch
+        self._history = history
+        self._load = load
+        self._open_settings = open_settings
+        self._open_execution = open_execution
+        self._log_folder = log_folder
+        self._settings = settings
+        self._close_when_stopped = False
+        self._selected_id: str | None = None
+        self.setWindowTitle(self.tr("ScriptBatch"))
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self._make_actions()
+        self.library_panel = LibraryPanel(library, self)
+        self.batch_panel = BatchPanel(
+            batch, self.run_action, self.stop_action, self.rerun_action, self
         )
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.setCentralWidget(self.table)
-        library.scripts_changed.connect(self._on_scripts_changed)
-        library.error_occurred.connect(self._on_error)
+        self.output = OutputView(self)
+        self.history_view = HistoryView(history, lambda eid: open_execution(self, eid), self)
+
+        self.batch_split = QSplitter(Qt.Vertical, self)
+        self.batch_split.addWidget(self.batch_panel)
+        self.batch_split.addWidget(self.output)
+        self.batch_split.setStretchFactor(0, 3)
+        self.batch_split.setStretchFactor(1, 2)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.batch_split, self.tr("Batch"))
+        self.tabs.addTab(self.history_view, self.tr("History"))
+        self.main_split = QSplitter(Qt.Horizontal, self)
+        self.main_split.addWidget(self.library_panel)
+        self.main_split.addWidget(self.tabs)
+        self.main_split.setStretchFactor(0, 1)
+        self.main_split.setStretchFactor(1, 3)
+        self.main_split.setSizes([320, 960])
+        self.setCentralWidget(self.main_split)
+
+        self.counts_label = QLabel(self)
+        self.load_label = QLabel(self)
+        self.load_label.setContentsMargins(12, 0, 4, 0)
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.load_label)
+        self._make_menus()
+        self.tray = (
+            QSystemTrayIcon(self.windowIcon(), self)
+            if (QSystemTrayIcon.isSystemTrayAvailable())
+            else None
+        )
+
+        library.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        library.error_occurred.connect(self._show_error)
+        batch.error_occurred.connect(self._show_error)
+        history.error_occurred.connect(self._show_error)
+        batch.running_changed.connect(self._on_running_changed)
+        batch.counts_changed.connect(self._on_counts)
+        batch.rerun_available.connect(self.rerun_action.setEnabled)
+        batch.batch_finished.connect(self._on_batch_finished)
+        batch.output_reset.connect(lambda _eid, chunks: self.output.set_chunks(chunks))
+        batch.output_appended.connect(lambda _eid, chunks: self.output.append_chunks(chunks))
+        self.batch_panel.execution_selected.connect(self._on_execution_selected)
+        batch.rows_changed.connect(self._on_rows_changed)
+        self.batch_panel.table.doubleClicked.connect(
+            lambda index: open_execution(self, index.data(Qt.UserRole + 1))
+        )
+        load.load_changed.connect(self._on_load)
+        self._on_running_changed(False)
+        self.rerun_action.setEnabled(False)
+        self._restore_state()
         library.refresh()
+        load.start()
 
-    def _on_scripts_changed(self, scripts: list[Script]) -> None:
-        self.table.setRowCount(len(scripts))
-        for row, script in enumerate(scripts):
-            for col, text in enumerate((script.name, script.description, script.path)):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-        self.statusBar().showMessage(self.tr("%n script(s) in the library", "", len(scripts)))
+    # -- construction --------------------------------------------------------------------------
 
-    def _on_error(self, message: str) -> None:
+    def _make_actions(self) -> None:
+        style = self.style()
+        self.add_files_action = QAction(self.tr("Add &scripts…"), self)
+        self.add_folder_action = QAction(self.tr("Add &folder…"), self)
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.Quit)
+        self.run_action = QAction(
+            style.standardIcon(QStyle.SP_MediaPlay), self.tr("&Run selected"), self
+        )
+        self.run_action.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
+        self.run_action.setToolTip(self.tr("Run the ticked scripts (F5)"))
+        self.stop_action = QAction(style.standardIcon(QStyle.SP_MediaStop), self.tr("&Stop"), self)
+        self.stop_action.setShortcut(QKeySequence("Shift+F5"))
+        self.stop_action.setToolTip(self.tr("Stop the batch: kill running scripts (Shift+F5)"))
+        self.rerun_action = QAction(
+            style.standardIcon(QStyle.SP_BrowserReload), self.tr("Re-run &failed"), self
+        )
+        self.rerun_action.setToolTip(self.tr("Run again what did not succeed in the last batch"))
+        self.find_action = QAction(self.tr("&Find in output"), self)
+        self.find_action.setShortcut(QKeySequence.Find)
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence.Preferences)
+        self.about_action = QAction(self.tr("&About ScriptBatch"), self)
+        self.log_folder_action = QAction(self.tr("Open &log folder"), self)
+
+        self.add_files_action.triggered.connect(lambda: self.library_panel.add_files())
+        self.add_folder_action.triggered.connect(lambda: self.library_panel.add_folder())
+        self.quit_action.triggered.connect(self.close)
+        self.run_action.triggered.connect(self.run_selected)
+        self.stop_action.triggered.connect(self._batch.stop)
+        self.rerun_action.triggered.connect(self._batch.rerun_failed)
+        self.find_action.triggered.connect(self._focus_find)
+        self.settings_action.triggered.connect(lambda: self._open_settings(self))
+        self.about_action.triggered.connect(self._about)
+        self.log_folder_action.triggered.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_folder))
+        )
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        file_menu.addAction(self.add_files_action)
+        file_menu.addAction(self.add_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = bar.addMenu(self.tr("&Run"))
+        for action in (self.run_action, self.stop_action, self.rerun_action):
+            run_menu.addAction(action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.find_action)
+        self.tools_menu: QMenu = bar.addMenu(self.tr("&Tools"))
+        self.tools_menu.addAction(self.settings_action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.about_action)
+        help_menu.addAction(self.log_folder_action)
+
+    # -- intents -------------------------------------------------------------------------------
+
+    def run_selected(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self._batch.run(self._library.checked_paths())
+
+    def _focus_find(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.output.focus_find()
+
+    def _about(self) -> None:
+        from PyQt5.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
+
+        QMessageBox.about(
+            self,
+            self.tr("About ScriptBatch"),
+            self.tr(
+                "<h3>ScriptBatch {version}</h3>"
+                "<p>Run folders of Python scripts as safe, parallel, recorded batches.</p>"
+                "<p>Python {python} · Qt {qt} · PyQt {pyqt}</p>"
+            ).format(
+                version=__version__,
+                python=".".join(map(str, __import__("sys").version_info[:3])),
+                qt=QT_VERSION_STR,
+                pyqt=PYQT_VERSION_STR,
+            ),
+        )
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def _on_execution_selected(self, execution_id: str) -> None:
+        self._selected_id = execution_id
+        self._show_output_title()
+        self._batch.select_execution(execution_id)
+
+    def _on_rows_changed(self, rows: list[int]) -> None:
+        """Keep the output title current; reload a finished execution's output from its log,
+        which is complete even where the live view skipped part of a flood."""
+        selected = self._selected_id
+        for row in rows:
+            execution = self._batch.rows[row]
+            if execution.id == selected:
+                self._show_output_title()
+                if execution.status.is_final:
+                    self._batch.load_output(execution.id)
+
+    def _show_output_title(self) -> None:
+        selected = self._selected_id
+        execution = next((e for e in self._batch.rows if e.id == selected), None)
+        if execution is not None:
+            title = f"{os.path.basename(execution.script_path)} — " + fmt.status_label(
+                execution.status, execution.attempts
+            )
+            self.output.show_execution(title, execution.log_path)
+
+    def _on_running_changed(self, running: bool) -> None:
+        self.run_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        if running:
+            self.rerun_action.setEnabled(False)
+
+    def _on_counts(self, counts: dict[str, int]) -> None:
+        failed = sum(counts.get(s, 0) for s in ("failed", "timed_out", "blocked", "interrupted"))
+        self.counts_label.setText(
+            self.tr("Running {running} · Succeeded {succeeded} · Failed {failed}").format(
+                running=counts.get("running", 0),
+                succeeded=counts.get("succeeded", 0),
+                failed=failed,
+            )
+        )
+
+    def _on_load(self, cpu: float, memory: float) -> None:
+        self.load_label.setText(
+            self.tr("CPU {cpu:.0f}% · Memory {memory:.0f}%").format(cpu=cpu, memory=memory)
+        )
+
+    def _on_batch_finished(self, batch_id: str, status: str) -> None:
+        counts = self._batch.counts()
+        text = self.tr("Batch finished: {succeeded} of {total} succeeded").format(
+            succeeded=counts.get("succeeded", 0), total=counts.get("total", 0)
+        )
+        self.statusBar().showMessage(text, 15000)
+        if self._close_when_stopped:
+            self.close()
+            return
+        if self.tray is not None and not self.isActiveWindow():
+            self.tray.show()
+            icon = (
+                QSystemTrayIcon.Information if status == "succeeded" else (QSystemTrayIcon.Warning)
+            )
+            self.tray.showMessage(self.tr("ScriptBatch"), text, icon, 10000)
+        self._history.reload()
+
+    def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, self.tr("ScriptBatch"), message)
+
+    # -- window events -------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        self._library.add_paths(paths)
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._batch.is_running:
+            answer = QMessageBox.question(
+                self,
+                self.tr("A batch is running"),
+                self.tr(
+                    "Stop the running batch and quit?\n\nRunning scripts are killed and "
+                    "recorded as cancelled."
+                ),
+                QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.No,
+            )
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            self._close_when_stopped = True
+            self._batch.stop()
+            self.statusBar().showMessage(self.tr("Stopping the batch…"))
+            event.ignore()
+            return
+        self._save_state()
+        self._load.stop()
+        self._batch.shutdown()
+        event.accept()
+
+    def _save_state(self) -> None:
+        s = self._settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/main_split", self.main_split.saveState())
+        s.setValue("window/batch_split", self.batch_split.saveState())
+        s.setValue("run/jobs", self._batch.jobs)
+        s.setValue("run/timeout_s", self._batch.timeout_s)
+        s.setValue("run/retries", self._batch.retries)
+        s.setValue("run/start_method", self._batch.start_method)
+
+    def _restore_state(self) -> None:
+        s = self._settings
+        if s.value("window/geometry") is not None:
+            self.restoreGeometry(s.value("window/geometry"))
+            self.restoreState(s.value("window/state"))
+            self.main_split.restoreState(s.value("window/main_split"))
+            self.batch_split.restoreState(s.value("window/batch_split"))
+        if s.value("run/jobs") is not None:
+            self.batch_panel.set_options(
+                int(s.value("run/jobs")),
+                float(s.value("run/timeout_s", 0)),
+                int(s.value("run/retries", 0)),
+                str(s.value("run/start_method", "auto")),
+            )
+
+
+def activate(window: QMainWindow) -> None:
+    """Bring the window to the front (a second launch asked for it)."""
+    window.setWindowState(window.windowState() & ~Qt.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    QApplication.alert(window)

@@ -1,0 +1,322 @@
+"""The batch panel's state: run options, the current batch's executions, live output.
+
+Engine events arrive on the engine's thread; they are only recorded there (under a lock) and
+applied on the GUI thread by a 50 ms timer, so however fast scripts run or print, the views
+repaint at most ~20 times a second.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal
+
+from AppCode.core.domain.events import (
+    AttemptFinished,
+    BatchFinished,
+    BatchStarted,
+    Event,
+    ExecutionFinished,
+    ExecutionStarted,
+    OutputAppended,
+)
+from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
+from AppCode.services.batch_service import BatchService, StartBatch
+from AppCode.services.history_service import HistoryService
+from AppCode.ui.viewmodels.background import Background, user_message
+
+FLUSH_INTERVAL_MS = 50
+# The output viewer shows at most this much of a finished execution's log; the whole file is
+# one click away ("Open full log").
+MAX_LOADED_LOG_BYTES = 2 * 1024 * 1024
+
+
+class _Pending:
+    """Changes recorded on the engine's thread, waiting for the GUI thread."""
+
+    def __init__(self) -> None:
+        self.reset: tuple[Batch, list[Execution]] | None = None
+        self.started: dict[str, ExecutionStarted] = {}
+        self.retrying: dict[str, AttemptFinished] = {}
+        self.finished: dict[str, Execution] = {}
+        self.output: dict[str, list[tuple[str, str]]] = {}
+        self.batch_finished: Batch | None = None
+
+    def empty(self) -> bool:
+        return not (
+            self.reset
+            or self.started
+            or self.retrying
+            or self.finished
+            or self.output
+            or self.batch_finished
+        )
+
+
+class BatchViewModel(QObject):
+    rows_reset = pyqtSignal(list)  # list[Execution]: a new batch
+    rows_changed = pyqtSignal(list)  # list[int]: rows whose execution changed
+    counts_changed = pyqtSignal(dict)  # status -> count, plus "total" and "done"
+    running_changed = pyqtSignal(bool)
+    batch_finished = pyqtSignal(str, str)  # batch id, final status
+    output_reset = pyqtSignal(str, list)  # execution id, [(stream, text)]
+    output_appended = pyqtSignal(str, list)  # execution id, [(stream, text)]
+    rerun_available = pyqtSignal(bool)
+    error_occurred = pyqtSignal(str)
+
+    def __init__(
+        self,
+        batches: BatchService,
+        history: HistoryService,
+        subscribe: Callable[[Callable[[Event], None]], Callable[[], None]],
+        *,
+        jobs: int,
+        timeout_s: float,
+        retries: int,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._batches = batches
+        self._history = history
+        self._background = Background(self)
+        self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.start_method = "auto"
+        self._rows: list[Execution] = []
+        self._index: dict[str, int] = {}
+        self._batch: Batch | None = None
+        self._running = False
+        # Stop pressed after Run but before the engine announced the new batch.
+        self._stop_requested = False
+        self._selected: str | None = None
+        self._selected_seq = 0  # output events up to this one are in the viewer already
+        self._lock = threading.Lock()
+        self._pending = _Pending()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self._flush)
+        self._timer.start()
+        self._unsubscribe = subscribe(self._on_event)
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[Execution]:
+        return self._rows
+
+    @property
+    def batch(self) -> Batch | None:
+        return self._batch
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    def counts(self) -> dict[str, int]:
+        tally = Counter(e.status.value for e in self._rows)
+        done = sum(n for status, n in tally.items() if ExecutionStatus(status).is_final)
+        return {"total": len(self._rows), "done": done, **tally}
+
+    def has_failures(self) -> bool:
+        return any(
+            e.status.is_final and e.status is not ExecutionStatus.SUCCEEDED for e in self._rows
+        )
+
+    # -- intents -----------------------------------------------------------------------------
+
+    def run(self, paths: list[str]) -> None:
+        """Start a batch of ``paths`` with the current options."""
+        if self._running:
+            self.error_occurred.emit(self.tr("A batch is already running."))
+            return
+        if not paths:
+            self.error_occurred.emit(self.tr("Tick the scripts to run in the library first."))
+            return
+        request = StartBatch(
+            paths=paths,
+            jobs=self.jobs,
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            start_method=self.start_method,  # type: ignore[arg-type]
+        )
+        self._set_running(True)
+        self._background.submit(
+            lambda: self._batches.start(request), lambda _: None, self._on_start_failed
+        )
+
+    def rerun_failed(self) -> None:
+        """A new batch with the executions of the last one that did not succeed."""
+        if self._running or self._batch is None:
+            return
+        batch_id = self._batch.id
+        self._set_running(True)
+        self._background.submit(
+            lambda: self._batches.rerun(batch_id, failed_only=True),
+            lambda _: None,
+            self._on_start_failed,
+        )
+
+    def stop(self) -> None:
+        """Stop the running batch: queued scripts never start, running ones are killed."""
+        if not self._running:
+            return
+        if self._batch is not None and not self._batch.status.is_final:
+            self._batches.cancel(self._batch.id)
+        else:
+            self._stop_requested = True  # the batch is still being created
+
+    def stop_execution(self, execution_id: str) -> None:
+        self._batches.cancel_execution(execution_id)
+
+    def select_execution(self, execution_id: str | None) -> None:
+        """Show this execution's output: live while it runs, from its log once finished."""
+        with self._lock:
+            self._selected = execution_id
+            self._pending.output.clear()
+            seq, chunks = self._batches.live_output(execution_id) if execution_id else (0, [])
+            self._selected_seq = seq
+        if execution_id is None:
+            self.output_reset.emit("", [])
+            return
+        row = self._index.get(execution_id)
+        execution = self._rows[row] if row is not None else None
+        if execution is not None and not execution.status.is_final:
+            self.output_reset.emit(execution_id, chunks)
+            return
+        self.load_output(execution_id)
+
+    def load_output(self, execution_id: str) -> None:
+        """Load a finished execution's output from its log file (in the background)."""
+
+        def load() -> list[tuple[str, str]]:
+            execution = self._history.execution(execution_id)
+            return read_output(self._history, execution)
+
+        def done(chunks: list[tuple[str, str]]) -> None:
+            if self._selected == execution_id:
+                self.output_reset.emit(execution_id, chunks)
+
+        self._background.submit(load, done, lambda e: self.error_occurred.emit(user_message(e)))
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._unsubscribe()
+
+    # -- events (engine thread) ----------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        with self._lock:
+            p = self._pending
+            if isinstance(event, BatchStarted):
+                self._pending = _Pending()
+                self._pending.reset = (event.batch, list(event.executions))
+            elif isinstance(event, ExecutionStarted):
+                p.started[event.execution_id] = event
+                p.retrying.pop(event.execution_id, None)
+            elif isinstance(event, AttemptFinished) and event.will_retry:
+                p.retrying[event.attempt.execution_id] = event
+            elif isinstance(event, ExecutionFinished):
+                p.finished[event.execution.id] = event.execution
+                p.started.pop(event.execution.id, None)
+            elif isinstance(event, OutputAppended):
+                if event.execution_id == self._selected and event.seq > self._selected_seq:
+                    p.output.setdefault(event.execution_id, []).extend(event.chunks)
+            elif isinstance(event, BatchFinished):
+                p.batch_finished = event.batch
+
+    # -- applying them (GUI thread) -------------------------------------------------------------
+
+    def _flush(self) -> None:
+        with self._lock:
+            if self._pending.empty():
+                return
+            pending, self._pending = self._pending, _Pending()
+        if pending.reset is not None:
+            self._batch, executions = pending.reset
+            self._rows = [copy.copy(e) for e in executions]
+            self._index = {e.id: i for i, e in enumerate(self._rows)}
+            self._set_running(True)
+            self.rows_reset.emit(self._rows)
+            if self._stop_requested:
+                self._stop_requested = False
+                self._batches.cancel(self._batch.id)
+        changed: set[int] = set()
+        for execution_id, started in pending.started.items():
+            row = self._index.get(execution_id)
+            if row is None:
+                continue
+            execution = self._rows[row]
+            execution.status = ExecutionStatus.RUNNING
+            execution.attempts = started.attempt
+            execution.started_at = execution.started_at or started.started_at
+            execution.pid = started.pid
+            changed.add(row)
+        for execution_id, retry in pending.retrying.items():
+            row = self._index.get(execution_id)
+            if row is None:
+                continue
+            execution = self._rows[row]
+            execution.status = ExecutionStatus.PENDING
+            execution.attempts = retry.attempt.number
+            execution.error_type = retry.attempt.error_type
+            execution.error_message = retry.attempt.error_message
+            changed.add(row)
+        for execution_id, finished in pending.finished.items():
+            row = self._index.get(execution_id)
+            if row is None:
+                continue
+            self._rows[row] = finished
+            changed.add(row)
+        if changed:
+            self.rows_changed.emit(sorted(changed))
+            self.counts_changed.emit(self.counts())
+        for execution_id, chunks in pending.output.items():
+            if execution_id == self._selected:
+                self.output_appended.emit(execution_id, chunks)
+        done = pending.batch_finished
+        if done is not None and self._batch is not None and done.id == self._batch.id:
+            self._batch = done
+            self._set_running(False)
+            self.counts_changed.emit(self.counts())
+            self.batch_finished.emit(done.id, done.status.value)
+            self.rerun_available.emit(self.has_failures())
+        if pending.reset is not None and self._selected in self._index:
+            self.select_execution(self._selected)
+
+    def _set_running(self, running: bool) -> None:
+        if running != self._running:
+            self._running = running
+            self.running_changed.emit(running)
+            if running:
+                self.rerun_available.emit(False)
+
+    def _on_start_failed(self, error: BaseException) -> None:
+        self._stop_requested = False
+        self._set_running(False)
+        self.rerun_available.emit(self.has_failures())
+        self.error_occurred.emit(user_message(error))
+
+
+def read_output(history: HistoryService, execution: Execution) -> list[tuple[str, str]]:
+    """The tail (last 2 MB) of an execution's stored output, decoded for display."""
+    chunks = list(history.output(execution))
+    total = sum(len(data) for _, data in chunks)
+    skipped = 0
+    while chunks and total - len(chunks[0][1]) >= MAX_LOADED_LOG_BYTES:
+        total -= len(chunks[0][1])
+        skipped += len(chunks.pop(0)[1])
+    if chunks and total > MAX_LOADED_LOG_BYTES:
+        stream, data = chunks[0]
+        cut = total - MAX_LOADED_LOG_BYTES
+        chunks[0] = (stream, data[cut:])
+        skipped += cut
+    decoded = [(stream, data.decode("utf-8", "replace")) for stream, data in chunks]
+    if skipped:
+        note = f"[… {skipped} earlier bytes not shown: open the full log to see them]\n"
+        decoded.insert(0, ("stderr", note))
+    return decoded

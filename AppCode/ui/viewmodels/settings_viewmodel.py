@@ -1,0 +1,399 @@
+"""The Settings dialog's state: the editable fields of some config sections, validated as typed.
+
+Fields are described from the pydantic section models (type, bounds, choices) and the comments of
+``config/default.toml`` (help texts), so a section is added to the dialog by naming it. Edits are
+kept here until ``save()``; it copies them into the live ``Settings`` (which the services read, so
+most changes apply at once) and writes the user config file off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import annotated_types
+from pydantic import BaseModel, ValidationError
+from PyQt5.QtCore import QObject, pyqtSignal
+
+from AppCode.services.settings import Settings, default_config_file
+from AppCode.ui.viewmodels.background import Background, user_message
+
+FieldKind = Literal["bool", "int", "float", "choice", "list", "string"]
+
+# Keys read once at start-up: saving them takes effect the next time the app starts.
+# ui.*: the translator and style are installed at start-up; cache.*: the container sizes the cache
+# regions when it builds them; api/logging/database: bound or opened by container.build().
+RESTART_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("ui", "language"),
+        ("ui", "theme"),
+        ("cache", "scripts_size"),
+        ("cache", "history_size"),
+        ("cache", "ttl_s"),
+        ("api", "host"),
+        ("api", "port"),
+        ("logging", "level"),
+        ("database", "url"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable key, as the view needs it to build a row.
+
+    ``minimum``/``maximum`` are None when unbounded; ``*_inclusive`` is False for ``gt``/``lt``.
+    ``choices`` are the allowed values of a ``choice`` field or of a ``list`` field's items.
+    """
+
+    section: str
+    key: str
+    kind: FieldKind
+    value: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    restart_needed: bool = False
+
+
+class SettingsViewModel(QObject):
+    """Edits ``sections`` of ``settings``; ``save(settings)`` persists them (runs in the
+    background). Nothing reaches the live settings before ``save()``."""
+
+    field_error = pyqtSignal(str, str, str)  # section, key, message ("" = valid)
+    value_changed = pyqtSignal(str, str, object)  # a value the view did not enter (defaults)
+    validity_changed = pyqtSignal(bool)  # is_valid
+    busy_changed = pyqtSignal(bool)  # saving
+    applied = pyqtSignal(list)  # "section.key" of every value copied into the live settings
+    saved = pyqtSignal()
+    error_occurred = pyqtSignal(str)
+
+    def __init__(
+        self,
+        settings: Settings,
+        save: Callable[[Settings], None],
+        sections: Sequence[str] = ("execution", "cache", "ui"),
+        parent: QObject | None = None,
+        *,
+        defaults_file: Path | None = None,
+        restart_keys: Collection[tuple[str, str]] = RESTART_KEYS,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._write = save
+        self._background = Background(self)
+        self._restart_keys = frozenset(restart_keys)
+        self._models: dict[str, type[BaseModel]] = {}
+        for section in sections:
+            field = type(settings).model_fields.get(section)
+            model = field.annotation if field else None
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise ValueError(f"{section!r} is not a section of the settings")
+            self._models[section] = model
+        path = defaults_file or default_config_file()
+        text = path.read_text(encoding="utf-8")  # a small bundled file
+        self._defaults: dict[str, Any] = tomllib.loads(text)
+        self._help = read_help_texts(text)
+        self._values = {s: getattr(settings, s).model_dump() for s in self._models}
+        self._errors: dict[tuple[str, str], str] = {}
+        self._saving = False
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def sections(self) -> list[str]:
+        return list(self._models)
+
+    def keys(self, section: str) -> list[str]:
+        return list(self._models[section].model_fields)
+
+    def fields(self, section: str) -> list[FieldSpec]:
+        """Every key of ``section``, described from its model, with the edited value."""
+        return [self.field(section, key) for key in self.keys(section)]
+
+    def field(self, section: str, key: str) -> FieldSpec:
+        info = self._models[section].model_fields[key]
+        kind, choices = _kind_of(info.annotation)
+        lo: Any = None
+        hi: Any = None
+        lo_incl = hi_incl = True
+        for meta in info.metadata:
+            if isinstance(meta, annotated_types.Ge):
+                lo = meta.ge
+            elif isinstance(meta, annotated_types.Gt):
+                lo, lo_incl = meta.gt, False
+            elif isinstance(meta, annotated_types.Le):
+                hi = meta.le
+            elif isinstance(meta, annotated_types.Lt):
+                hi, hi_incl = meta.lt, False
+        if kind == "int":  # whole numbers: an exclusive bound is the next number in
+            if lo is not None and not lo_incl:
+                lo, lo_incl = int(lo) + 1, True
+            if hi is not None and not hi_incl:
+                hi, hi_incl = int(hi) - 1, True
+        return FieldSpec(
+            section=section,
+            key=key,
+            kind=kind,
+            value=self.value(section, key),
+            minimum=lo,
+            maximum=hi,
+            min_inclusive=lo_incl,
+            max_inclusive=hi_incl,
+            choices=choices,
+            help=self.help_text(section, key),
+            restart_needed=self.restart_needed(section, key),
+        )
+
+    def value(self, section: str, key: str) -> Any:
+        """The edited value (the last valid one when the input is invalid)."""
+        return self._values[section][key]
+
+    def error(self, section: str, key: str) -> str:
+        return self._errors.get((section, key), "")
+
+    def help_text(self, section: str, key: str) -> str:
+        """The comment of ``key`` in ``config/default.toml``."""
+        return self._help.get(section, {}).get(key, "")
+
+    def restart_needed(self, section: str, key: str) -> bool:
+        """True if a change of this key takes effect only after a restart."""
+        return (section, key) in self._restart_keys
+
+    @property
+    def is_valid(self) -> bool:
+        return not self._errors
+
+    @property
+    def is_modified(self) -> bool:
+        """True if some edited value differs from the live settings."""
+        return bool(self._changes())
+
+    @property
+    def busy(self) -> bool:
+        return self._saving
+
+    # -- intents -----------------------------------------------------------------------------
+
+    def set_value(self, section: str, key: str, raw: Any) -> None:
+        """Validate ``raw`` (typed, or text as the user typed it) for ``key``; ``field_error``
+        follows, with "" when the value is accepted."""
+        spec = self.field(section, key)
+        value = _from_raw(spec.kind, raw)
+        model = self._models[section]
+        message = ""
+        try:
+            validated = model.model_validate({**self._values[section], key: value})
+        except ValidationError as exc:
+            errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == key]
+            message = self._explain(spec, errors[0] if errors else exc.errors()[0])
+        else:
+            self._values[section][key] = getattr(validated, key)
+        self._set_error(section, key, message)
+
+    def reset_to_defaults(self, section: str) -> None:
+        """Put every key of ``section`` back to its default from ``config/default.toml``."""
+        defaults = self._defaults.get(section, {})
+        values = {**self._values[section], **defaults}
+        validated = self._models[section].model_validate(values)
+        for key in self.keys(section):
+            new = getattr(validated, key)
+            changed = new != self._values[section][key]
+            self._values[section][key] = new
+            self._set_error(section, key, "")
+            if changed:
+                self.value_changed.emit(section, key, new)
+
+    def save(self) -> None:
+        """Apply the edits to the live settings, then write the user config in the background;
+        ``saved`` or ``error_occurred`` follows."""
+        if self._saving:
+            return
+        if not self.is_valid:
+            self.error_occurred.emit(self.tr("Correct the values marked in red first."))
+            return
+        try:
+            changed = self._apply()
+        except ValidationError as exc:  # cannot happen for values validated above
+            self.error_occurred.emit(str(exc.errors()[0]["msg"]))
+            return
+        if changed:
+            self.applied.emit(changed)
+        self._set_saving(True)
+        settings = self._settings
+        self._background.submit(lambda: self._write(settings), self._on_saved, self._on_failed)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _changes(self) -> list[tuple[str, str, Any]]:
+        out = []
+        for section in self._models:
+            live = getattr(self._settings, section)
+            for key in self.keys(section):
+                value = self._values[section][key]
+                if getattr(live, key) != value:
+                    out.append((section, key, value))
+        return out
+
+    def _apply(self) -> list[str]:
+        changed = []
+        for section, key, value in self._changes():
+            # In place: services hold the section objects (e.g. BatchService its execution).
+            new = list(value) if isinstance(value, list) else value
+            setattr(getattr(self._settings, section), key, new)
+            changed.append(f"{section}.{key}")
+        return changed
+
+    def _on_saved(self, _result: object) -> None:
+        self._set_saving(False)
+        self.saved.emit()
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._set_saving(False)
+        if isinstance(error, OSError):
+            message = self.tr("The settings could not be written to {file}: {reason}").format(
+                file=error.filename or "", reason=error.strerror or error
+            )
+        else:
+            message = user_message(error)
+        self.error_occurred.emit(message)
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        self.busy_changed.emit(saving)
+
+    def _set_error(self, section: str, key: str, message: str) -> None:
+        was_valid = self.is_valid
+        if message:
+            self._errors[(section, key)] = message
+        else:
+            self._errors.pop((section, key), None)
+        self.field_error.emit(section, key, message)
+        if self.is_valid != was_valid:
+            self.validity_changed.emit(self.is_valid)
+
+    def _explain(self, spec: FieldSpec, error: Any) -> str:
+        """A pydantic error in the user's terms, naming what is allowed."""
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        lo, hi = spec.minimum, spec.maximum
+        if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+            if lo is not None and hi is not None and spec.min_inclusive and spec.max_inclusive:
+                return self.tr("Must be between {low} and {high}.").format(
+                    low=_number(lo), high=_number(hi)
+                )
+            if kind == "greater_than_equal":
+                return self.tr("Must be at least {limit}.").format(limit=_number(ctx["ge"]))
+            if kind == "greater_than":
+                return self.tr("Must be more than {limit}.").format(limit=_number(ctx["gt"]))
+            if kind == "less_than_equal":
+                return self.tr("Must be at most {limit}.").format(limit=_number(ctx["le"]))
+            return self.tr("Must be less than {limit}.").format(limit=_number(ctx["lt"]))
+        if kind == "literal_error" and spec.choices:
+            allowed = ", ".join(spec.choices)
+            if spec.kind == "list":
+                return self.tr("“{value}” is not allowed; choose from: {allowed}.").format(
+                    value=error.get("input"), allowed=allowed
+                )
+            return self.tr("Must be one of: {allowed}.").format(allowed=allowed)
+        if kind in {"int_parsing", "int_type", "int_from_float"}:
+            return self.tr("Must be a whole number.")
+        if kind in {"float_parsing", "float_type", "finite_number"}:
+            return self.tr("Must be a number.")
+        if kind in {"bool_parsing", "bool_type"}:
+            return self.tr("Must be on or off (true or false).")
+        if kind == "string_too_short":
+            if ctx.get("min_length", 1) <= 1:
+                return self.tr("Must not be empty.")
+            return self.tr("Must be at least {count} characters.").format(count=ctx["min_length"])
+        if kind == "list_type":
+            return self.tr("Must be a list of values separated by commas.")
+        if kind == "string_type":
+            return self.tr("Must be text.")
+        return str(error["msg"])
+
+
+def _kind_of(annotation: Any) -> tuple[FieldKind, tuple[str, ...]]:
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        return "bool", ()
+    if annotation is int:
+        return "int", ()
+    if annotation is float:
+        return "float", ()
+    if origin is Literal:
+        return "choice", tuple(str(a) for a in typing.get_args(annotation))
+    if origin in (list, tuple, set, frozenset):
+        args = typing.get_args(annotation)
+        item = args[0] if args else str
+        if typing.get_origin(item) is Literal:
+            return "list", tuple(str(a) for a in typing.get_args(item))
+        return "list", ()
+    if origin in (typing.Union, types.UnionType):  # e.g. "str | None": edit the first type
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if inner:
+            return _kind_of(inner[0])
+    return "string", ()
+
+
+def _from_raw(kind: FieldKind, raw: Any) -> Any:
+    """The user's input as the model expects it; text is left to pydantic to parse."""
+    if not isinstance(raw, str):
+        return list(raw) if kind == "list" and isinstance(raw, tuple | set) else raw
+    text = raw.strip()
+    if kind == "list":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=(.*)$")
+
+
+def read_help_texts(toml_text: str) -> dict[str, dict[str, str]]:
+    """``{section: {key: comment}}`` from the ``key = value  # comment`` lines of a TOML file."""
+    texts: dict[str, dict[str, str]] = {}
+    section = ""
+    for line in toml_text.splitlines():
+        table = _TABLE.match(line)
+        if table:
+            section = table.group(1)
+            continue
+        match = _KEY.match(line)
+        if match:
+            comment = _trailing_comment(match.group(2))
+            if comment:
+                texts.setdefault(section, {})[match.group(1)] = comment
+    return texts
+
+
+def _trailing_comment(rest: str) -> str:
+    """The text after the first ``#`` that is outside a quoted string."""
+    quote = ""
+    escaped = False
+    for i, char in enumerate(rest):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return rest[i + 1 :].strip()
+    return ""

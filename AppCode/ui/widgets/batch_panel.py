@@ -1,0 +1,324 @@
+"""The batch panel: run options, the whole batch's progress, and a table of its executions."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from datetime import UTC, datetime
+from typing import Any
+
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QAction,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QSpinBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from AppCode.core.domain.models import Execution, ExecutionStatus
+from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
+from AppCode.ui.widgets import formatting as fmt
+
+ID_ROLE = Qt.UserRole + 1
+STATUS_ROLE = Qt.UserRole + 2
+
+
+class ExecutionTableModel(QAbstractTableModel):
+    """The current batch's executions, one row each, as the ViewModel holds them."""
+
+    COLUMNS = (
+        "status",
+        "script",
+        "args",
+        "progress",
+        "duration",
+        "exit",
+        "attempts",
+        "cpu",
+        "memory",
+        "error",
+    )
+
+    def __init__(self, vm: BatchViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self._headers = {
+            "status": self.tr("Status"),
+            "script": self.tr("Script"),
+            "args": self.tr("Arguments"),
+            "progress": self.tr("Progress"),
+            "duration": self.tr("Duration"),
+            "exit": self.tr("Exit code"),
+            "attempts": self.tr("Attempts"),
+            "cpu": self.tr("CPU time"),
+            "memory": self.tr("Peak memory"),
+            "error": self.tr("Error"),
+        }
+        vm.rows_reset.connect(self._on_reset)
+        vm.rows_changed.connect(self._on_changed)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._vm.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self._headers[self.COLUMNS[section]]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        execution = self._vm.rows[index.row()]
+        column = self.COLUMNS[index.column()]
+        if role == ID_ROLE:
+            return execution.id
+        if role == STATUS_ROLE:
+            return execution
+        if role == Qt.DisplayRole:
+            return self._text(execution, column)
+        if column == "status":
+            if role == Qt.DecorationRole:
+                return fmt.status_icon(execution.status)
+            if role == Qt.ForegroundRole:
+                return fmt.status_colour(execution.status)
+        if role == Qt.ToolTipRole:
+            if column == "script":
+                return execution.script_path
+            if column == "error":
+                return self._text(execution, column) or None
+            if column == "status" and execution.sandbox and execution.sandbox.get("degraded"):
+                return self.tr("Reduced isolation: not every sandbox layer could be applied")
+        if role == Qt.TextAlignmentRole and column in (
+            "duration",
+            "exit",
+            "attempts",
+            "cpu",
+            "memory",
+        ):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def _text(self, e: Execution, column: str) -> str:
+        if column == "status":
+            return fmt.status_label(e.status, e.attempts)
+        if column == "script":
+            return os.path.basename(e.script_path)
+        if column == "args":
+            return shlex.join(e.args)
+        if column == "duration":
+            if e.status is ExecutionStatus.RUNNING and e.started_at:
+                return fmt.seconds((datetime.now(UTC) - e.started_at).total_seconds())
+            return fmt.seconds(e.duration_s)
+        if column == "exit":
+            return "" if e.exit_code is None else str(e.exit_code)
+        if column == "attempts":
+            return str(e.attempts) if e.attempts else ""
+        if column == "cpu":
+            return fmt.seconds(e.cpu_s)
+        if column == "memory":
+            return fmt.size(e.memory_peak_bytes)
+        if column == "error":
+            return fmt.error_text(e) if e.status is not ExecutionStatus.SUCCEEDED else ""
+        return ""
+
+    def _on_reset(self, _rows: list[Execution]) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def _on_changed(self, rows: list[int]) -> None:
+        if rows:
+            last = self.columnCount() - 1
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], last))
+
+    def refresh_running(self) -> None:
+        """Durations of running executions tick every second."""
+        running = [i for i, e in enumerate(self._vm.rows) if e.status is ExecutionStatus.RUNNING]
+        if running:
+            column = self.COLUMNS.index("duration")
+            self.dataChanged.emit(self.index(running[0], 0), self.index(running[-1], column + 1))
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """A thin bar: empty while pending, striped while running, full in the status colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        execution = index.data(STATUS_ROLE)
+        if execution is None:
+            super().paint(painter, option, index)
+            return
+        if option.state & QStyle.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        rect = QRect(option.rect.adjusted(4, option.rect.height() // 2 - 3, -4, 0))
+        rect.setHeight(6)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QColor("#e0e0e0"))
+        painter.drawRoundedRect(rect, 3, 3)
+        status = execution.status
+        colour = fmt.status_colour(status)
+        if status is ExecutionStatus.RUNNING:
+            painter.setBrush(colour)
+            painter.setBrush(Qt.BDiagPattern)
+            painter.setPen(colour)
+            painter.drawRoundedRect(rect, 3, 3)
+        elif status.is_final:
+            painter.setBrush(colour)
+            painter.drawRoundedRect(rect, 3, 3)
+        painter.restore()
+
+
+class BatchPanel(QWidget):
+    """Toolbar (run, stop, re-run failed, options), progress bar and execution table."""
+
+    execution_selected = pyqtSignal(str)
+
+    def __init__(
+        self,
+        vm: BatchViewModel,
+        run_action: QAction,
+        stop_action: QAction,
+        rerun_action: QAction,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self.toolbar = QToolBar(self.tr("Batch"), self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.toolbar.addAction(run_action)
+        self.toolbar.addAction(stop_action)
+        self.toolbar.addAction(rerun_action)
+        self.toolbar.addSeparator()
+
+        self.jobs = QSpinBox(self)
+        self.jobs.setRange(1, 1024)
+        self.jobs.setValue(vm.jobs)
+        self.jobs.setToolTip(
+            self.tr("Scripts running at once (default: one per CPU core, {n})").format(
+                n=os.cpu_count() or 1
+            )
+        )
+        self.timeout = QSpinBox(self)
+        self.timeout.setRange(0, 7 * 24 * 3600)
+        self.timeout.setSuffix(self.tr(" s"))
+        self.timeout.setSpecialValueText(self.tr("none"))
+        self.timeout.setValue(int(vm.timeout_s))
+        self.timeout.setToolTip(self.tr("Time limit per script (0 = none)"))
+        self.retries = QSpinBox(self)
+        self.retries.setRange(0, 100)
+        self.retries.setValue(vm.retries)
+        self.retries.setToolTip(self.tr("Extra attempts for a failed or timed-out script"))
+        self.start_method = QComboBox(self)
+        for label, value in (
+            (self.tr("auto"), "auto"),
+            (self.tr("fresh interpreter"), "spawn"),
+            (self.tr("fork server"), "forkserver"),
+        ):
+            self.start_method.addItem(label, value)
+        self.start_method.setToolTip(
+            self.tr("How scripts start: a warm fork server (fast, Linux) or a fresh interpreter")
+        )
+        self.options = QHBoxLayout()
+        for label, widget in (
+            (self.tr("Parallel"), self.jobs),
+            (self.tr("Timeout"), self.timeout),
+            (self.tr("Retries"), self.retries),
+            (self.tr("Start"), self.start_method),
+        ):
+            caption = QLabel(label, self)
+            caption.setBuddy(widget)
+            self.options.addWidget(caption)
+            self.options.addWidget(widget)
+            self.options.addSpacing(12)
+        # Later issues add their batch controls (e.g. the sandbox policy) to this row.
+        self.options.addStretch(1)
+
+        self.progress = QProgressBar(self)
+        self.progress.setFormat(self.tr("%v of %m done"))
+        self.progress.setValue(0)
+        self.progress.setMaximum(1)
+
+        self.model = ExecutionTableModel(vm, self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setItemDelegateForColumn(
+            ExecutionTableModel.COLUMNS.index("progress"), ProgressDelegate(self.table)
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(True)
+        metrics = header.fontMetrics()
+        for column, width in zip(
+            ExecutionTableModel.COLUMNS, (120, 200, 110, 90, 80, 60, 60, 80, 90, 240), strict=True
+        ):
+            index = ExecutionTableModel.COLUMNS.index(column)
+            title = self.model.headerData(index, Qt.Horizontal)
+            header.resizeSection(index, max(width, metrics.horizontalAdvance(title) + 24))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.toolbar.setMinimumWidth(self.toolbar.sizeHint().width())
+        top = QHBoxLayout()
+        top.addWidget(self.toolbar)
+        top.addLayout(self.options, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.table, 1)
+
+        self.jobs.valueChanged.connect(lambda v: setattr(vm, "jobs", v))
+        self.timeout.valueChanged.connect(lambda v: setattr(vm, "timeout_s", float(v)))
+        self.retries.valueChanged.connect(lambda v: setattr(vm, "retries", v))
+        self.start_method.currentIndexChanged.connect(
+            lambda _: setattr(vm, "start_method", self.start_method.currentData())
+        )
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        vm.counts_changed.connect(self._on_counts)
+        vm.rows_reset.connect(lambda rows: self._on_counts(vm.counts()))
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self.model.refresh_running)
+        vm.running_changed.connect(self._on_running)
+
+    def set_options(self, jobs: int, timeout_s: float, retries: int, start_method: str) -> None:
+        self.jobs.setValue(jobs)
+        self.timeout.setValue(int(timeout_s))
+        self.retries.setValue(retries)
+        self.start_method.setCurrentIndex(max(0, self.start_method.findData(start_method)))
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.execution_selected.emit(current.data(ID_ROLE))
+
+    def _on_counts(self, counts: dict[str, int]) -> None:
+        self.progress.setMaximum(max(counts.get("total", 0), 1))
+        self.progress.setValue(counts.get("done", 0))
+
+    def _on_running(self, running: bool) -> None:
+        for widget in (self.jobs, self.timeout, self.retries, self.start_method):
+            widget.setEnabled(not running)
+        if running:
+            self._ticker.start()
+        else:
+            self._ticker.stop()
