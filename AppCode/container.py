@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,10 +30,12 @@ from AppCode.infrastructure.execution.processes import PsutilProcessTable
 from AppCode.infrastructure.execution.python_env import resolve_python
 from AppCode.infrastructure.execution.system_load import system_load
 from AppCode.infrastructure.logging.setup import configure_logging
+from AppCode.infrastructure.monitoring.sampler import PsutilSampler
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
+from AppCode.services.monitoring_service import MonitoringService
 from AppCode.services.script_service import ScriptService
 from AppCode.services.settings import Settings, load_settings
 from AppCode.utils.data_dir import DataDir
@@ -67,6 +69,28 @@ def _execution_engine(
     engine = ExecutionEngine(LocalRunner(), bus)
     yield engine
     engine.stop()
+
+
+def _monitoring_service(
+    uow: Callable[[], SqlUnitOfWork],
+    cache: TTLCacheManager,
+    settings: Settings,
+    engine: ExecutionEngine,
+    writer: ResultWriter,
+    bus: EventBus,
+) -> Iterator[MonitoringService]:
+    service = MonitoringService(
+        PsutilSampler,
+        uow,
+        cache,
+        settings.monitoring,
+        queue_depth=engine.queue_depth,
+        flush_results=writer.flush,
+    )
+    unsubscribe = bus.subscribe(service.on_event)
+    yield service
+    unsubscribe()
+    service.stop()
 
 
 def _database_url(settings: Settings, data_dir: DataDir) -> str:
@@ -116,6 +140,10 @@ class Container(containers.DeclarativeContainer):
         remove_log=providers.Object(remove_log),
     )
     system_load = providers.Object(system_load)
+    monitoring_service = providers.Resource(
+        _monitoring_service, uow.provider, cache, settings, execution_engine, result_writer,
+        event_bus,
+    )
     history_service = providers.Singleton(
         HistoryService, uow=uow.provider, cache=cache, read_log=providers.Object(read_log)
     )

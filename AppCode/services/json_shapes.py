@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from AppCode.core.domain.models import Batch, Execution, ExecutionStatus, Script
+from AppCode.core.analyzers.performance import Finding
+from AppCode.core.domain.models import Batch, Execution, ExecutionStatus, MetricSample, Script
 
-__all__ = ["batch_json", "execution_json", "iso", "script_json", "summary"]
+__all__ = [
+    "batch_json",
+    "execution_json",
+    "finding_json",
+    "iso",
+    "metric_json",
+    "script_json",
+    "summary",
+]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -89,3 +98,24 @@ def batch_json(batch: Batch, executions: list[Execution]) -> dict[str, Any]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
+
+
+def metric_json(m: MetricSample) -> dict[str, Any]:
+    """One stored sample as ``scriptbatch metrics --json`` prints it."""
+    return {
+        "at": iso(m.at),
+        "resolution_s": m.resolution_s,
+        "cpu_percent": m.cpu_percent,
+        "cpu_percent_min": m.cpu_percent_min,
+        "cpu_percent_max": m.cpu_percent_max,
+        "memory_used_bytes": m.memory_used_bytes,
+        "memory_percent": m.memory_percent,
+        "swap_used_bytes": m.swap_used_bytes,
+        "disk_read_bytes_per_s": m.disk_read_bytes_per_s,
+        "disk_write_bytes_per_s": m.disk_write_bytes_per_s,
+        "script_processes": m.script_processes,
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {"kind": f.kind, "script": f.script, "message": f.message, "figures": dict(f.figures)}

@@ -13,8 +13,11 @@ __all__ = [
     "BatchStatus",
     "Execution",
     "ExecutionStatus",
+    "MetricSample",
+    "ProcessFigures",
     "RunOptions",
     "Script",
+    "SystemReading",
 ]
 
 
@@ -154,3 +157,48 @@ class Batch:
     owner_host: str | None = None
     owner_token: str | None = None
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricSample:
+    """System figures at one moment (``resolution_s`` = 1), or aggregated over a bucket
+    (``resolution_s`` = 60: ``cpu_percent`` is the mean, with min and max beside it).
+
+    A row with an ``execution_id`` holds one script's process tree instead of the system.
+    Fields psutil cannot read on a platform are None.
+    """
+
+    at: datetime
+    resolution_s: int = 1
+    cpu_percent: float | None = None
+    cpu_percent_min: float | None = None
+    cpu_percent_max: float | None = None
+    memory_used_bytes: int | None = None
+    memory_percent: float | None = None
+    swap_used_bytes: int | None = None
+    disk_read_bytes_per_s: float | None = None
+    disk_write_bytes_per_s: float | None = None
+    script_processes: int | None = None
+    rss_bytes: int | None = None
+    execution_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ProcessFigures:
+    """A process (or a script's whole process tree) at one moment."""
+
+    cpu_percent: float | None
+    rss_bytes: int | None
+    processes: int
+    threads: int | None
+
+
+@dataclass(frozen=True)
+class SystemReading:
+    """One pass of the resource sampler: the system, this app, and each running script's
+    process tree keyed by execution id."""
+
+    system: MetricSample
+    app: ProcessFigures
+    scripts: dict[str, ProcessFigures]

@@ -11,12 +11,20 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from AppCode.core.domain.models import Attempt, Batch, Execution, ExecutionStatus, Script
+from AppCode.core.domain.models import (
+    Attempt,
+    Batch,
+    Execution,
+    ExecutionStatus,
+    MetricSample,
+    Script,
+)
 
 __all__ = [
     "BatchRepository",
     "ExecutionFilter",
     "ExecutionRepository",
+    "MetricsRepository",
     "ProcessTable",
     "ScriptRepository",
     "UnitOfWork",
@@ -115,6 +123,38 @@ class ExecutionRepository(Protocol):
         ...
 
 
+class MetricsRepository(Protocol):
+    """Stored performance samples (``performance_metrics``)."""
+
+    def add(self, samples: Sequence[MetricSample]) -> None: ...
+
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        execution_id: str | None = None,
+        limit: int = 100_000,
+    ) -> list[MetricSample]:
+        """Samples oldest first: the system's (``execution_id`` None) or one execution's."""
+        ...
+
+    def raw_before(self, cutoff: datetime, limit: int) -> list[tuple[int, MetricSample]]:
+        """Up to ``limit`` full-resolution samples older than ``cutoff`` with their row ids,
+        oldest first (for downsampling)."""
+        ...
+
+    def delete(self, ids: Sequence[int]) -> None: ...
+
+    def delete_before(self, cutoff: datetime) -> int:
+        """Delete every sample older than ``cutoff``; returns how many."""
+        ...
+
+    def fill_memory_peak(self, execution_id: str, peak_bytes: int) -> None:
+        """Set an execution's peak memory where the runner could not measure it."""
+        ...
+
+
 class ProcessTable(Protocol):
     """The operating system's view of processes, for crash recovery."""
 
@@ -140,6 +180,7 @@ class UnitOfWork(Protocol):
     scripts: ScriptRepository
     batches: BatchRepository
     executions: ExecutionRepository
+    metrics: MetricsRepository
 
     def __enter__(self) -> Self: ...
 

@@ -16,6 +16,7 @@ from AppCode.core.domain.models import (
     BatchStatus,
     Execution,
     ExecutionStatus,
+    MetricSample,
     RunOptions,
     Script,
 )
@@ -305,6 +306,99 @@ _MARK_RUNNING = (
     )
 )
 _INSERT_ATTEMPT = insert(ExecutionAttemptRow.__table__)
+_INSERT_METRIC = insert(PerformanceMetricRow.__table__)
+
+
+class SqlMetricsRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, samples: Sequence[MetricSample]) -> None:
+        if samples:
+            self._session.connection().execute(_INSERT_METRIC, [_metric_values(m) for m in samples])
+
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        execution_id: str | None = None,
+        limit: int = 100_000,
+    ) -> list[MetricSample]:
+        m = PerformanceMetricRow
+        query = select(m).where(
+            m.execution_id.is_(None) if execution_id is None else m.execution_id == execution_id
+        )
+        if since is not None:
+            query = query.where(m.at >= since)
+        if until is not None:
+            query = query.where(m.at < until)
+        query = query.order_by(m.at, m.id).limit(limit)
+        return [_metric(r) for r in self._session.scalars(query)]
+
+    def raw_before(self, cutoff: datetime, limit: int) -> list[tuple[int, MetricSample]]:
+        m = PerformanceMetricRow
+        query = (
+            select(m).where(m.resolution_s == 1, m.at < cutoff).order_by(m.at, m.id).limit(limit)
+        )
+        return [(r.id, _metric(r)) for r in self._session.scalars(query)]
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._session.execute(
+                delete(PerformanceMetricRow).where(PerformanceMetricRow.id.in_(list(ids)))
+            )
+
+    def delete_before(self, cutoff: datetime) -> int:
+        result = self._session.execute(
+            delete(PerformanceMetricRow).where(PerformanceMetricRow.at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def fill_memory_peak(self, execution_id: str, peak_bytes: int) -> None:
+        self._session.execute(
+            update(ExecutionRow)
+            .where(ExecutionRow.id == execution_id, ExecutionRow.memory_peak_bytes.is_(None))
+            .values(memory_peak_bytes=peak_bytes)
+        )
+
+
+def _metric_values(m: MetricSample) -> dict[str, Any]:
+    return {
+        "at": m.at,
+        "resolution_s": m.resolution_s,
+        "execution_id": m.execution_id,
+        "cpu_percent": m.cpu_percent,
+        "cpu_percent_min": m.cpu_percent_min,
+        "cpu_percent_max": m.cpu_percent_max,
+        "memory_used_bytes": m.memory_used_bytes,
+        "memory_percent": m.memory_percent,
+        "swap_used_bytes": m.swap_used_bytes,
+        "disk_read_bytes_per_s": m.disk_read_bytes_per_s,
+        "disk_write_bytes_per_s": m.disk_write_bytes_per_s,
+        "script_processes": m.script_processes,
+        "rss_bytes": m.rss_bytes,
+        "details": m.details,
+    }
+
+
+def _metric(r: PerformanceMetricRow) -> MetricSample:
+    return MetricSample(
+        at=r.at,
+        resolution_s=r.resolution_s,
+        execution_id=r.execution_id,
+        cpu_percent=r.cpu_percent,
+        cpu_percent_min=r.cpu_percent_min,
+        cpu_percent_max=r.cpu_percent_max,
+        memory_used_bytes=r.memory_used_bytes,
+        memory_percent=r.memory_percent,
+        swap_used_bytes=r.swap_used_bytes,
+        disk_read_bytes_per_s=r.disk_read_bytes_per_s,
+        disk_write_bytes_per_s=r.disk_write_bytes_per_s,
+        script_processes=r.script_processes,
+        rss_bytes=r.rss_bytes,
+        details=r.details,
+    )
 
 
 def insert_attempts(session: Session, attempts: Sequence[Attempt]) -> None:

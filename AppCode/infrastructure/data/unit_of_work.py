@@ -13,6 +13,7 @@ from AppCode.infrastructure.data.database import database_error
 from AppCode.infrastructure.data.repositories import (
     SqlBatchRepository,
     SqlExecutionRepository,
+    SqlMetricsRepository,
     SqlScriptRepository,
 )
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
         self.scripts = SqlScriptRepository(self.session)
         self.batches = SqlBatchRepository(self.session)
         self.executions = SqlExecutionRepository(self.session)
+        self.metrics = SqlMetricsRepository(self.session)
         return self
 
     def __exit__(
