@@ -23,6 +23,7 @@ from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
 from AppCode.core.engines.engine import BatchHandle
 from AppCode.services.batch_service import StartBatch
 from AppCode.services.json_shapes import batch_json, summary
+from AppCode.services.policies import PolicyOverrides
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -76,6 +77,44 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         default=None,
         help="cancel the rest after the first failure",
     )
+    sandbox = run.add_argument_group("sandbox")
+    sandbox.add_argument(
+        "--no-sandbox", action="store_true", help="run without the sandbox (policy 'off')"
+    )
+    sandbox.add_argument(
+        "--policy",
+        metavar="NAME|FILE",
+        help="off, standard, strict, a custom policy name, or a .toml file",
+    )
+    sandbox.add_argument("--memory-limit", type=int, metavar="MB", help="memory limit per script")
+    sandbox.add_argument("--cpu-limit", type=float, metavar="S", help="CPU-time limit per script")
+    sandbox.add_argument(
+        "--allow-network",
+        action="store_true",
+        default=None,
+        help="allow network access even if the policy does not",
+    )
+    sandbox.add_argument(
+        "--allow-write",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also allow writing under PATH (repeat for more)",
+    )
+    sandbox.add_argument(
+        "--allow-read",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also allow reading under PATH with strict (repeat for more)",
+    )
+    sandbox.add_argument(
+        "--block-module",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="forbid importing module NAME (repeat for more)",
+    )
     _output_options(run)
     run.set_defaults(handler=_run)
 
@@ -113,6 +152,16 @@ def _run(container: Container, args: argparse.Namespace) -> int:
         python=args.python,
         start_method=args.start_method,
         fail_fast=args.fail_fast,
+        sandbox_policy=args.policy,
+        no_sandbox=args.no_sandbox,
+        sandbox_overrides=PolicyOverrides(
+            memory_limit_mb=args.memory_limit,
+            cpu_time_limit_s=args.cpu_limit,
+            network=args.allow_network,
+            allow_write=[str(Path(p).expanduser().resolve()) for p in args.allow_write],
+            allow_read=[str(Path(p).expanduser().resolve()) for p in args.allow_read],
+            block_modules=args.block_module,
+        ),
     )
     return _foreground(container, args, lambda: container.batch_service().start(request))
 

@@ -52,6 +52,21 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     tag.add_argument("--remove", action="store_true", help="take the tags away instead")
     tag.set_defaults(handler=_tag)
 
+    policy = sub.add_parser(
+        "policy",
+        parents=[common],
+        help="pin a sandbox policy to a script (or 'default' to follow the batch)",
+        description="Pin a sandbox policy to a script: it then runs under that policy "
+        "whatever policy its batch uses. 'default' removes the pin.",
+    )
+    policy.add_argument("ref", metavar="ID|PATH")
+    policy.add_argument(
+        "policy",
+        metavar="POLICY",
+        help="off, standard, strict, a custom policy name or file, or 'default'",
+    )
+    policy.set_defaults(handler=_policy)
+
     rescan = sub.add_parser(
         "rescan",
         parents=[common],
@@ -116,6 +131,15 @@ def _remove(container: Container, args: argparse.Namespace) -> int:
 def _tag(container: Container, args: argparse.Namespace) -> int:
     script = container.script_service().tag(args.ref, args.tags, remove=args.remove)
     print(f"{script.id} {script.path}: tags {', '.join(script.tags) or '(none)'}")
+    return 0
+
+
+def _policy(container: Container, args: argparse.Namespace) -> int:
+    name = None if args.policy == "default" else args.policy
+    if name is not None:
+        container.policy_resolver().resolve(name)  # a clear error for an unknown policy
+    script = container.script_service().set_policy(args.ref, name)
+    print(f"{script.id} {script.path}: sandbox policy {script.sandbox_policy or '(the batch’s)'}")
     return 0
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -25,7 +25,9 @@ from AppCode.core.domain.models import (
 from AppCode.core.domain.ports import ProcessTable, UnitOfWork, UnitOfWorkFactory
 from AppCode.core.engines.engine import BatchHandle, ExecutionEngine, LaunchPlan, default_jobs
 from AppCode.core.managers.script_manager import ScriptManager, absolute
+from AppCode.core.security.policy import SandboxPolicy
 from AppCode.services.history_service import find_batch
+from AppCode.services.policies import PolicyOverrides, PolicyResolver
 from AppCode.services.settings import ExecutionSettings
 
 __all__ = ["BatchService", "PruneReport", "StartBatch"]
@@ -52,6 +54,9 @@ class StartBatch(BaseModel):
     python: str | None = None
     start_method: Literal["auto", "spawn", "forkserver"] | None = None
     fail_fast: bool | None = None
+    sandbox_policy: str | None = None  # a policy name or file; None = [sandbox]'s
+    no_sandbox: bool = False
+    sandbox_overrides: PolicyOverrides | None = None
     note: str | None = None
     created_by: str | None = None
 
@@ -76,6 +81,7 @@ class BatchService:
         defaults: ExecutionSettings,
         runs_dir: Path,
         remove_log: Callable[[str], None],
+        policies: PolicyResolver,
     ) -> None:
         self._uow = uow
         self._engine = engine
@@ -86,6 +92,7 @@ class BatchService:
         self._defaults = defaults
         self._runs_dir = runs_dir
         self._remove_log = remove_log
+        self._policies = policies
 
     # -- running -------------------------------------------------------------------------------
 
@@ -101,6 +108,8 @@ class BatchService:
                 hint="Put one line of arguments per run in the --each-args file.",
             )
         options = self._options(request)
+        policy = self._policy(request)
+        options = replace(options, sandbox_policy=policy.name)
         batch = Batch(
             id=new_id(), options=options, created_by=request.created_by, note=request.note
         )
@@ -118,7 +127,7 @@ class BatchService:
                 (path, args) for path in scripts for args in arg_lists
             )
         ]
-        return self._submit(batch, executions)
+        return self._submit(batch, executions, policy, honour_pins=not request.no_sandbox)
 
     def rerun(self, batch_ref: str, *, failed_only: bool = False) -> BatchHandle:
         """A new batch with the scripts and arguments of an old one (only those that did not
@@ -146,7 +155,7 @@ class BatchService:
             )
             for sequence, e in enumerate(previous)
         ]
-        return self._submit(batch, executions)
+        return self._submit(batch, executions, self._policies.resolve(old.options.sandbox_policy))
 
     def cancel(self, batch_id: str) -> bool:
         """Stop a running batch (pending executions never start; running ones are killed)."""
@@ -169,10 +178,29 @@ class BatchService:
     def is_running(self) -> bool:
         return bool(self._engine.active_batches())
 
-    def _submit(self, batch: Batch, executions: list[Execution]) -> BatchHandle:
-        self._link_library_scripts(executions)
+    def _submit(
+        self,
+        batch: Batch,
+        executions: list[Execution],
+        policy: SandboxPolicy,
+        *,
+        honour_pins: bool = True,
+    ) -> BatchHandle:
+        pins = self._link_library_scripts(executions)
         run_dir = self._runs_dir / batch.id
-        plans = {e.id: LaunchPlan(log_path=str(run_dir / f"{e.id}.log")) for e in executions}
+        pinned: dict[str, SandboxPolicy] = {}
+        plans = {}
+        for e in executions:
+            chosen = policy
+            pin = pins.get(e.script_path) if honour_pins else None
+            if pin:
+                if pin not in pinned:
+                    pinned[pin] = self._policies.resolve(pin)
+                chosen = pinned[pin]
+            plans[e.id] = LaunchPlan(
+                log_path=str(run_dir / f"{e.id}.log"),
+                sandbox=chosen if chosen.enabled else None,
+            )
         for execution in executions:
             execution.log_path = plans[execution.id].log_path
         with self._uow() as uow:
@@ -232,12 +260,25 @@ class BatchService:
             backend=d.backend,
         )
 
-    def _link_library_scripts(self, executions: list[Execution]) -> None:
+    def _link_library_scripts(self, executions: list[Execution]) -> dict[str, str]:
+        """Link executions to their library scripts; returns the pinned sandbox policies
+        (script path -> policy name)."""
         paths = {e.script_path for e in executions}
         with self._uow() as uow:
-            ids = {s.path: s.id for s in uow.scripts.list() if s.path in paths}
+            known = [s for s in uow.scripts.list() if s.path in paths]
+        ids = {s.path: s.id for s in known}
         for execution in executions:
             execution.script_id = ids.get(execution.script_path)
+        return {s.path: s.sandbox_policy for s in known if s.sandbox_policy}
+
+    def _policy(self, request: StartBatch) -> SandboxPolicy:
+        if request.no_sandbox:
+            return self._policies.resolve("off")
+        return self._policies.resolve(request.sandbox_policy, request.sandbox_overrides)
+
+    def policies(self) -> list[str]:
+        """Policy names a batch can use (built-ins and custom files)."""
+        return self._policies.available()
 
     @staticmethod
     def _find_batch(uow: UnitOfWork, ref: str) -> Batch:

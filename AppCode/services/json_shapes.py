@@ -35,6 +35,7 @@ def script_json(script: Script) -> dict[str, Any]:
         "mtime": iso(datetime.fromtimestamp(script.mtime, UTC)),
         "sha256": script.sha256,
         "missing": script.missing,
+        "sandbox_policy": script.sandbox_policy,
         "created_at": iso(script.created_at),
         "updated_at": iso(script.updated_at),
     }

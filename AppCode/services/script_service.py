@@ -127,6 +127,15 @@ class ScriptService:
         self._cache.invalidate(CACHE_REGION)
         return script
 
+    def set_policy(self, ref: str, policy: str | None) -> Script:
+        """Pin a sandbox policy to a script (None: follow the batch's policy)."""
+        with self._uow() as uow:
+            script = replace(self._find(uow, ref), sandbox_policy=policy or None)
+            uow.scripts.update(script)
+            uow.commit()
+        self._cache.invalidate(CACHE_REGION)
+        return script
+
     def tags(self) -> builtins.list[str]:
         """Every tag in use, sorted."""
         return sorted({tag for script in self.list() for tag in script.tags})

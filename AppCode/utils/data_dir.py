@@ -48,6 +48,11 @@ class DataDir:
         return self.root / "plugins"
 
     @property
+    def policies(self) -> Path:
+        """Custom sandbox policies, one ``NAME.toml`` each."""
+        return self.root / "policies"
+
+    @property
     def examples(self) -> Path:
         return self.root / "examples"
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from AppCode import __version__
+from AppCode.infrastructure.data.migrations import SCHEMA_HEAD
 from tests.conftest import CliRunner
 
 
@@ -159,10 +160,11 @@ def test_db_commands_wrap_alembic(cli: CliRunner) -> None:
     current = cli("db", "current")
     assert current.returncode == 0 and "empty database" in current.stdout
     upgrade = cli("db", "upgrade")
-    assert upgrade.returncode == 0 and "v1_0_0_initial" in upgrade.stdout
+    assert upgrade.returncode == 0 and SCHEMA_HEAD in upgrade.stdout
     assert "(head)" in cli("db", "current").stdout
     history = cli("db", "history")
     assert history.returncode == 0 and "v1_0_0_initial" in history.stdout
+    assert SCHEMA_HEAD in history.stdout
     assert "already at" in cli("db", "upgrade").stdout
 
 

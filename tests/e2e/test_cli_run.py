@@ -206,7 +206,9 @@ def test_ctrl_c_cancels_kills_children_and_exits_130(
     pids.mkdir()
     for i in range(4):
         write_script(tmp_path / "jobs" / f"s{i}.py", PID_WRITER.format(pids=str(pids)))
-    process = start_cli_run(data_home, str(tmp_path / "jobs"), "--jobs", "2", "--json")
+    process = start_cli_run(
+        data_home, str(tmp_path / "jobs"), "--jobs", "2", "--json", "--allow-write", str(pids)
+    )
     wait_until(lambda: len(list(pids.iterdir())) == 2, what="two scripts running")
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
@@ -238,7 +240,9 @@ def test_kill_9_of_the_app_loses_no_result_and_leaves_no_orphan(
     write_script(tmp_path / "jobs" / "a_quick.py", "print('done')\n")
     write_script(tmp_path / "jobs" / "b_slow.py", PID_WRITER.format(pids=str(pids)))
     write_script(tmp_path / "jobs" / "c_later.py", "print('never')\n")
-    process = start_cli_run(data_home, str(tmp_path / "jobs"), "--jobs", "1")
+    process = start_cli_run(
+        data_home, str(tmp_path / "jobs"), "--jobs", "1", "--allow-write", str(pids)
+    )
     wait_until(lambda: len(list(pids.iterdir())) == 1, what="the slow script to run")
     wait_until(
         lambda: stored_status(data_home, "a_quick.py") == "succeeded",

@@ -55,7 +55,7 @@ def test_a_batch_is_stored_with_results_attempts_and_logs(container, tmp_path: P
     assert ("stdout", b"out ['x y']\n") in chunks and ("stderr", b"err\n") in chunks
     assert len(history.attempts(good.id)) == 1
     assert Path(good.log_path).is_relative_to(container.data_dir().runs / batch.id)
-    assert history.execution(good.id[:20]).id == good.id
+    assert history.execution(good.id).id == good.id
 
 
 def test_retries_record_every_attempt(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

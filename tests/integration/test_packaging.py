@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from AppCode.infrastructure.data.migrations import SCHEMA_HEAD
 from tests.conftest import REPO
 
 
@@ -76,4 +77,4 @@ def test_installed_wheel_runs_from_its_own_files(wheel: Path, tmp_path: Path) ->
         cwd=tmp_path,
     )
     assert listed.returncode == 0, listed.stderr
-    assert "v1_0_0_initial" in listed.stdout
+    assert SCHEMA_HEAD in listed.stdout

@@ -55,6 +55,7 @@ class Script:
     sha256: str
     tags: tuple[str, ...] = ()
     missing: bool = False
+    sandbox_policy: str | None = None  # pinned: runs under this policy whatever the batch says
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -90,6 +91,7 @@ class RunOptions:
     start_method: str = "spawn"
     max_log_bytes: int = 100 * 1024 * 1024
     backend: str = "local"
+    sandbox_policy: str = "off"
 
 
 @dataclass

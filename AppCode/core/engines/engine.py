@@ -32,6 +32,7 @@ from AppCode.core.domain.models import Attempt, Batch, BatchStatus, Execution, E
 from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.engines.live_output import LiveOutput
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, Runner
+from AppCode.core.security.policy import SandboxPolicy
 
 __all__ = ["BatchHandle", "ExecutionEngine", "LaunchPlan"]
 
@@ -52,7 +53,7 @@ class LaunchPlan:
 
     log_path: str
     env: dict[str, str] = field(default_factory=dict)
-    sandbox: dict[str, object] | None = None
+    sandbox: SandboxPolicy | None = None
 
 
 class BatchHandle:

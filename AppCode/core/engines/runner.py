@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from AppCode.core.domain.models import ExecutionStatus
+from AppCode.core.security.policy import SandboxPolicy
 
 __all__ = ["AttemptOutcome", "LaunchRequest", "OutputSink", "Runner", "StartedSink"]
 
@@ -33,7 +34,7 @@ class LaunchRequest:
     timeout_s: float | None = None
     kill_grace_s: float = 3.0
     max_log_bytes: int = 100 * 1024 * 1024
-    sandbox: Mapping[str, Any] | None = None
+    sandbox: SandboxPolicy | None = None
 
 
 @dataclass

@@ -83,6 +83,7 @@ class ScriptRow(_Timestamps, Base):
     mtime: Mapped[float] = mapped_column(Float)
     sha256: Mapped[str] = mapped_column(String(64))
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    sandbox_policy: Mapped[str | None] = mapped_column(String(255))
 
     tags: Mapped[list[ScriptTagRow]] = relationship(
         back_populates="script", cascade="all, delete-orphan", lazy="selectin"

@@ -69,6 +69,7 @@ class SqlScriptRepository:
             mtime=script.mtime,
             sha256=script.sha256,
             missing=script.missing,
+            sandbox_policy=script.sandbox_policy,
             tags=[ScriptTagRow(tag=tag) for tag in dict.fromkeys(script.tags)],
         )
         self._session.add(row)
@@ -86,6 +87,7 @@ class SqlScriptRepository:
         row.mtime = script.mtime
         row.sha256 = script.sha256
         row.missing = script.missing
+        row.sandbox_policy = script.sandbox_policy
         wanted = list(dict.fromkeys(script.tags))
         if [t.tag for t in row.tags] != wanted:
             row.tags = [t for t in row.tags if t.tag in wanted]
@@ -108,6 +110,7 @@ def _script(row: ScriptRow) -> Script:
         sha256=row.sha256,
         tags=tuple(sorted(t.tag for t in row.tags)),
         missing=row.missing,
+        sandbox_policy=row.sandbox_policy,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -441,6 +444,7 @@ def _batch_row(batch: Batch, now: datetime) -> BatchRow:
             "python": o.python,
             "start_method": o.start_method,
             "max_log_bytes": o.max_log_bytes,
+            "sandbox_policy": o.sandbox_policy,
         },
         note=batch.note,
         created_by=batch.created_by,
@@ -468,6 +472,7 @@ def _batch(row: BatchRow) -> Batch:
         start_method=str(extra.get("start_method", "spawn")),
         max_log_bytes=int(extra.get("max_log_bytes", 100 * 1024 * 1024)),
         backend=row.backend,
+        sandbox_policy=str(extra.get("sandbox_policy", "off")),
     )
     return Batch(
         id=row.id,

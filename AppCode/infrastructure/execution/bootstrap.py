@@ -1,6 +1,7 @@
 """Child bootstrap: the first code that runs in a script's process, before the script itself.
 
-Runs standalone (``python bootstrap.py REPORT_FD LIFELINE_FD SCRIPT [ARG...]``) under any Python
+Runs standalone (``python bootstrap.py REPORT_FD LIFELINE_FD POLICY SCRIPT [ARG...]``; POLICY is
+``-`` or the sandbox instructions as a dict literal from the runner) under any Python
 3.8+ interpreter, a user's virtualenv included, so it imports the standard library only and never
 the ScriptBatch package. The fork server imports it and calls ``run_script`` in each forked child.
 
@@ -92,13 +93,29 @@ def _watch(lifeline_fd: int) -> None:
             time.sleep(FLUSH_INTERVAL_S)
 
 
-def apply_sandbox(policy: object) -> list[str]:
-    """Hook point: apply the run's sandbox policy before the script's first line.
+_sandbox_module = None
 
-    Returns the names of the layers applied. The sandbox layer replaces this; without it no
-    layer is applied and the run is reported as unsandboxed.
+
+def _sandbox():  # type: ignore[no-untyped-def]
+    """sandbox_child.py, beside this file (``sys.path[0]`` until the script runs); kept out of
+    sys.modules, where a script's own module of that name must not find it."""
+    global _sandbox_module
+    if _sandbox_module is None:
+        import sandbox_child  # type: ignore[import-not-found]
+
+        sys.modules.pop("sandbox_child", None)
+        _sandbox_module = sandbox_child
+    return _sandbox_module
+
+
+def apply_sandbox(policy: dict | None, report_fd: int) -> tuple[list[str], bool]:  # type: ignore[type-arg]
+    """Apply the run's sandbox before the script's first line: (layers applied, degraded).
+
+    Raises the sandbox's ``SandboxRefusedError`` when a required layer cannot be applied.
     """
-    return []
+    if not policy:
+        return [], False
+    return _sandbox().apply(policy, lambda message: _send(report_fd, message, close=False))
 
 
 def run_path(path: str) -> None:
@@ -121,17 +138,29 @@ def run_path(path: str) -> None:
     exec(code, module.__dict__)
 
 
-def run_script(script: str, args: list[str], report_fd: int, lifeline_fd: int) -> int:
+def run_script(
+    script: str,
+    args: list[str],
+    report_fd: int,
+    lifeline_fd: int,
+    policy: dict | None = None,  # type: ignore[type-arg]
+) -> int:
     """Run ``script`` as ``__main__`` and report how it ended; returns the exit code."""
     import _thread  # threading would cost 6 ms per launch; a bare daemon thread is enough
 
-    layers = apply_sandbox(None)
+    try:
+        layers, degraded = apply_sandbox(policy, report_fd)
+    except Exception as exc:  # the sandbox could not be applied: the script must not run
+        _send(report_fd, {"refused": str(exc), "exit_code": 126})
+        return 126
+    if policy:  # said at once: a script killed by the kernel sends no final report
+        _send(report_fd, {"applied": layers, "degraded": degraded}, close=False)
     _block_buffered_stdout()
     _thread.start_new_thread(_watch, (lifeline_fd,))
 
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(script)
-    report: dict[str, object] = {"layers": layers}
+    report: dict[str, object] = {"layers": layers, "degraded": degraded}
     code = 0
     try:
         run_path(script)
@@ -142,6 +171,8 @@ def run_script(script: str, args: list[str], report_fd: int, lifeline_fd: int) -
         sys.excepthook(type(exc), exc.with_traceback(trimmed), trimmed)
         report["error_type"] = type(exc).__name__
         report["error_message"] = _first_line(str(exc))
+        if isinstance(exc, OSError) and exc.errno is not None:
+            report["errno"] = exc.errno
         code = 1
     finally:
         _flush_std_streams()
@@ -196,19 +227,23 @@ def _flush_std_streams() -> None:
             setattr(sys, name, None)
 
 
-def _send(fd: int, report: dict[str, object]) -> None:
-    data = (repr(report) + "\n").encode("utf-8", "backslashreplace")
+def _send(fd: int, report: dict[str, object], *, close: bool = True) -> None:
+    """One line on the report pipe (one write: atomic for a pipe up to 4 KB)."""
+    data = (repr(report)[:3500] + "\n").encode("utf-8", "backslashreplace")
     try:
         os.write(fd, data)
-        os.close(fd)
+        if close:
+            os.close(fd)
     except OSError:
         pass
 
 
 def main() -> None:
     report_fd, lifeline_fd = int(sys.argv[1]), int(sys.argv[2])
-    script, args = sys.argv[3], sys.argv[4:]
-    code = run_script(script, args, report_fd, lifeline_fd)
+    # The policy comes from the runner (our own parent), as a literal of plain values.
+    policy = None if sys.argv[3] == "-" else eval(sys.argv[3], {"__builtins__": {}})
+    script, args = sys.argv[4], sys.argv[5:]
+    code = run_script(script, args, report_fd, lifeline_fd, policy)
     sys.exit(code)
 
 

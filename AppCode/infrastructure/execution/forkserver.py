@@ -10,7 +10,8 @@ Forking from this ~10 MB single-threaded helper costs ~0.5 ms; forking the app i
 threaded) would cost several ms and can deadlock. Messages on the control socket (a
 ``SOCK_SEQPACKET`` pair, one JSON object per message):
 
-- runner -> server: ``{"id", "script", "args", "cwd", "env_update"}`` with three file
+- runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox"}``
+  (``env``, when present, replaces the environment: strict policies scrub it) with three file
   descriptors attached (the child's stdout, stderr and report pipe ends); the server was started
   with the children's base environment, so a request carries only the run's own variables;
 - server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
@@ -53,6 +54,8 @@ def _prewarm() -> None:
     import types  # noqa: F401
 
     compile("def f(x):\n    return [i for i in x]\n", "<prewarm>", "exec")
+    if sys.platform.startswith("linux"):
+        bootstrap._sandbox().preload()
 
 
 def _set_pdeathsig(sig: signal.Signals) -> None:
@@ -95,11 +98,16 @@ def _child(request: dict, fds: list[int], control: socket.socket, lifeline_fd: i
         for fd in (devnull, stdout_fd, stderr_fd):
             os.close(fd)
         os.chdir(request["cwd"])
+        if request.get("env") is not None:
+            os.environ.clear()
+            os.environ.update(request["env"])
         os.environ.update(request["env_update"])
         # PYTHONPATH is read at interpreter start-up, which a forked child skips: apply it here.
         extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         sys.path[1:1] = [p for p in extra_path if p not in sys.path]
-        code = bootstrap.run_script(request["script"], request["args"], report_fd, lifeline_fd)
+        code = bootstrap.run_script(
+            request["script"], request["args"], report_fd, lifeline_fd, request.get("sandbox")
+        )
         _interpreter_exit()
     except BaseException:
         import traceback

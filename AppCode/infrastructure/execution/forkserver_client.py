@@ -43,10 +43,16 @@ class ForkServer:
         self._exits: dict[int, _Exit] = {}
 
     async def launch(
-        self, script: str, args: list[str], cwd: str, env_update: dict[str, str]
+        self,
+        script: str,
+        args: list[str],
+        cwd: str,
+        env_update: dict[str, str],
+        env: dict[str, str] | None = None,
+        sandbox: dict[str, object] | None = None,
     ) -> Child:
-        """Fork a child that runs ``script`` with the server's environment plus ``env_update``;
-        returns a ``Child`` for the runner."""
+        """Fork a child that runs ``script`` with the server's environment (or ``env``, which
+        replaces it) plus ``env_update``, under ``sandbox``; returns a ``Child``."""
         sock = await self._ensure_started()
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -56,7 +62,15 @@ class ForkServer:
         started: asyncio.Future[tuple[int, _Exit]] = loop.create_future()
         self._pending[request_id] = started
         message = json.dumps(
-            {"id": request_id, "script": script, "args": args, "cwd": cwd, "env_update": env_update}
+            {
+                "id": request_id,
+                "script": script,
+                "args": args,
+                "cwd": cwd,
+                "env_update": env_update,
+                "env": env,
+                "sandbox": sandbox,
+            }
         ).encode()
         try:
             await self._send(sock, message, [out_w, err_w, rep_w])

@@ -18,15 +18,19 @@ import ast
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, OutputSink, StartedSink
+from AppCode.core.security.policy import STRICT_ENV_ALLOWED, SandboxPolicy, ScriptSandbox
 from AppCode.infrastructure.execution import bootstrap
+from AppCode.infrastructure.execution.cgroups import PidsCgroups
 from AppCode.infrastructure.execution.child import Child, start_time
 from AppCode.infrastructure.execution.forkserver_client import ForkServer
 from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 BOOTSTRAP_PATH = bootstrap.__file__
 _READ_SIZE = 64 * 1024
+_UNKNOWN = object()
 _TAIL_BYTES = 4096
 
 
@@ -45,6 +50,12 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     env.update(extra)
     env["PYTHONIOENCODING"] = "utf-8"
     return env
+
+
+def _scrubbed(env: dict[str, str], run_env: dict[str, str]) -> dict[str, str]:
+    """Strict policies: only an allow-list of the app's variables, plus the run's own."""
+    kept = {k: v for k, v in env.items() if k in STRICT_ENV_ALLOWED or k.startswith("LC_")}
+    return {**kept, **run_env, "PYTHONIOENCODING": "utf-8"}
 
 
 def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
@@ -64,6 +75,7 @@ class LocalRunner:
         # The environment every child starts from, computed once (rebuilding it from os.environ
         # cost ~1 ms per launch); a run's own variables are added per launch.
         self._base_env = _encoded(child_environment({}))
+        self._cgroup_manager: PidsCgroups | object | None = _UNKNOWN
 
     async def run(
         self,
@@ -86,19 +98,25 @@ class LocalRunner:
                     error_message=message,
                     duration_s=time.monotonic() - began,
                 )
+            sandbox = self._prepare_sandbox(request)
             try:
-                child = await self._launch(request)
-            except OSError as exc:
-                message = f"could not start the script: {exc}"
-                writer.note(message)
-                return AttemptOutcome(
-                    ExecutionStatus.FAILED,
-                    error_type="LaunchError",
-                    error_message=message,
-                    duration_s=time.monotonic() - began,
+                try:
+                    child = await self._launch(request, sandbox)
+                except OSError as exc:
+                    message = f"could not start the script: {exc}"
+                    writer.note(message)
+                    return AttemptOutcome(
+                        ExecutionStatus.FAILED,
+                        error_type="LaunchError",
+                        error_message=message,
+                        duration_s=time.monotonic() - began,
+                    )
+                on_started(child.pid, child.started_at)
+                return await self._supervise(
+                    request, child, writer, on_output, cancel, began, sandbox
                 )
-            on_started(child.pid, child.started_at)
-            return await self._supervise(request, child, writer, on_output, cancel, began)
+            finally:
+                self._release_sandbox(sandbox)
         finally:
             writer.close()
 
@@ -116,24 +134,99 @@ class LocalRunner:
 
     # -- launching ---------------------------------------------------------------------------
 
-    async def _launch(self, request: LaunchRequest) -> Child:
+    async def _launch(self, request: LaunchRequest, sandbox: ScriptSandbox | None) -> Child:
         python = request.python or sys.executable
         cwd = request.cwd or os.path.dirname(request.script_path)
+        run_env = dict(request.env)
+        full_env: dict[str, str] | None = None
+        policy: dict[str, object] | None = None
+        if sandbox is not None:
+            run_env = {**run_env, **sandbox.env}
+            policy = sandbox.to_child()
+            if sandbox.policy.scrub_environment:
+                full_env = _scrubbed(child_environment({}), run_env)
         if request.start_method == "forkserver":
             server = self._forkservers.get(python)
             if server is None:
                 server = ForkServer(python, self._lifeline_r, child_environment({}))
                 self._forkservers[python] = server
             return await server.launch(
-                request.script_path, list(request.args), cwd, dict(request.env)
+                request.script_path, list(request.args), cwd, run_env, full_env, policy
             )
-        env = self._base_env
-        if request.env:
-            env = {**env, **_encoded(dict(request.env))}
-        return self._spawn(python, request.script_path, list(request.args), cwd, env)
+        if full_env is not None:
+            env = _encoded(full_env)
+        else:
+            env = {**self._base_env, **_encoded(run_env)} if run_env else self._base_env
+        return self._spawn(python, request.script_path, list(request.args), cwd, env, policy)
+
+    # -- the sandbox's parent side -----------------------------------------------------------
+
+    def _prepare_sandbox(self, request: LaunchRequest) -> ScriptSandbox | None:
+        """A temp dir (TMPDIR and caches point into it), the folders the script may write
+        (and, under strict, read), and a pids cgroup where this machine allows one."""
+        policy = request.sandbox
+        if policy is None or not policy.enabled:
+            return None
+        script_dir = os.path.dirname(os.path.realpath(request.script_path))
+        temp_dir = tempfile.mkdtemp(prefix=f"scriptbatch-{request.execution_id}-")
+        cache = os.path.join(temp_dir, "cache")
+        os.mkdir(cache)
+        cgroup = None
+        cgroups = self._cgroups()
+        if cgroups is not None:
+            try:
+                cgroup = cgroups.create(
+                    f"{request.execution_id}-{request.attempt}", policy.max_processes
+                )
+            except OSError:
+                log.warning("could not create a cgroup for %s", request.execution_id, exc_info=True)
+        env = {
+            "TMPDIR": temp_dir,
+            "TEMP": temp_dir,
+            "TMP": temp_dir,
+            "XDG_CACHE_HOME": cache,
+            "MPLCONFIGDIR": os.path.join(cache, "matplotlib"),
+        }
+        writable = (script_dir, temp_dir, *policy.allowed_write_paths)
+        readable = (script_dir, temp_dir, *policy.allowed_read_paths)
+        return ScriptSandbox(
+            policy=policy,
+            script_dir=script_dir,
+            temp_dir=temp_dir,
+            write_paths=tuple(os.path.realpath(p) for p in writable),
+            read_paths=tuple(os.path.realpath(p) for p in readable),
+            cgroup=cgroup,
+            env=env,
+        )
+
+    def _release_sandbox(self, sandbox: ScriptSandbox | None) -> None:
+        if sandbox is None:
+            return
+        cgroups = self._cgroup_manager
+        if sandbox.cgroup and cgroups is not None:
+            cgroups.kill_all(sandbox.cgroup)  # daemons that left the process group included
+            cgroups.remove(sandbox.cgroup)
+        shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
+
+    def _cgroups(self) -> PidsCgroups | None:
+        if self._cgroup_manager is _UNKNOWN:
+            self._cgroup_manager = (
+                PidsCgroups.available() if sys.platform.startswith("linux") else None
+            )
+            log.info(
+                "per-run pids cgroups: %s",
+                self._cgroup_manager.base if self._cgroup_manager else "not available",
+            )
+        return self._cgroup_manager  # type: ignore[return-value]
 
     def _spawn(
-        self, python: str, script: str, args: list[str], cwd: str, env: dict[bytes, bytes]
+        self,
+        python: str,
+        script: str,
+        args: list[str],
+        cwd: str,
+        env: dict[bytes, bytes],
+        policy: dict[str, object] | None,
     ) -> Child:
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -141,7 +234,15 @@ class LocalRunner:
         rep_r, rep_w = os.pipe()
         try:
             proc = subprocess.Popen(
-                [python, BOOTSTRAP_PATH, str(rep_w), str(self._lifeline_r), script, *args],
+                [
+                    python,
+                    BOOTSTRAP_PATH,
+                    str(rep_w),
+                    str(self._lifeline_r),
+                    "-" if policy is None else repr(policy),
+                    script,
+                    *args,
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,
@@ -174,6 +275,7 @@ class LocalRunner:
         on_output: OutputSink,
         cancel: asyncio.Event,
         began: float,
+        sandbox: ScriptSandbox | None,
     ) -> AttemptOutcome:
         loop = asyncio.get_running_loop()
         report = bytearray()
@@ -231,13 +333,17 @@ class LocalRunner:
         except TimeoutError:
             pass
         _kill_group(child.pid, signal.SIGKILL)
+        if sandbox is not None and sandbox.cgroup and self._cgroup_manager:
+            self._cgroup_manager.kill_all(sandbox.cgroup)  # type: ignore[attr-defined]
         for fd in list(open_streams):
             _drain(fd, open_streams[fd], writer, on_output)
         on_report()
         for fd in (child.stdout_fd, child.stderr_fd, child.report_fd, *child.extra_fds):
             loop.remove_reader(fd)
             os.close(fd)
-        outcome = _outcome(reason, wait_status, cpu_s, duration, bytes(report), writer, request)
+        outcome = _outcome(
+            reason, wait_status, cpu_s, duration, bytes(report), writer, request, sandbox
+        )
         if outcome.error_type == "SystemExit" or (
             outcome.status is ExecutionStatus.FAILED and outcome.error_type is None
         ):
@@ -340,10 +446,13 @@ def _outcome(
     report_bytes: bytes,
     writer: LogWriter,
     request: LaunchRequest,
+    sandbox: ScriptSandbox | None,
 ) -> AttemptOutcome:
     report = _parse_report(report_bytes)
+    final = report.final
     code = os.waitstatus_to_exitcode(wait_status)
-    peak = report.get("peak_rss_bytes")
+    peak = final.get("peak_rss_bytes")
+    policy = sandbox.policy if sandbox is not None else None
     outcome = AttemptOutcome(
         ExecutionStatus.FAILED,
         exit_code=code,
@@ -351,7 +460,11 @@ def _outcome(
         cpu_s=round(cpu_s, 6) if cpu_s is not None else None,
         memory_peak_bytes=peak if isinstance(peak, int) else None,
         output_bytes=writer.received,
-        sandbox={"policy": "off", "layers": list(report.get("layers") or []), "degraded": False},
+        sandbox={
+            "policy": policy.name if policy else "off",
+            "layers": report.layers,
+            "degraded": report.degraded,
+        },
     )
     if reason == "timed_out":
         outcome.status = ExecutionStatus.TIMED_OUT
@@ -365,6 +478,12 @@ def _outcome(
         outcome.error_message = "cancelled while running"
         writer.note("cancelled")
         return outcome
+    if policy is not None:
+        blocked = _sandbox_verdict(report, final, code, cpu_s, policy)
+        if blocked is not None:
+            outcome.status, outcome.error_type, outcome.error_message = blocked
+            writer.note(f"{outcome.error_type}: {outcome.error_message}")
+            return outcome
     if code == 0:
         outcome.status = ExecutionStatus.SUCCEEDED
         return outcome
@@ -373,21 +492,87 @@ def _outcome(
         outcome.error_type = "Signal"
         outcome.error_message = f"killed by signal {-code} ({name})"
         return outcome
-    outcome.error_type = _str(report.get("error_type"))
-    outcome.error_message = _str(report.get("error_message")) or f"exited with code {code}"
+    outcome.error_type = _str(final.get("error_type"))
+    outcome.error_message = _str(final.get("error_message")) or f"exited with code {code}"
     return outcome
 
 
-def _parse_report(data: bytes) -> dict[str, object]:
-    """The bootstrap's report: a dict literal on one line (anything else is ignored)."""
+def _sandbox_verdict(
+    report: _Report,
+    final: dict[str, object],
+    code: int,
+    cpu_s: float | None,
+    policy: SandboxPolicy,
+) -> tuple[ExecutionStatus, str, str] | None:
+    """How the sandbox ended a run, if it did: (status, error type, message)."""
+    blocked, limit = ExecutionStatus.BLOCKED, "ResourceLimitError"
+    if report.refused:
+        return blocked, "SecurityError", f"the sandbox could not be applied: {report.refused}"
+    if report.violations:
+        # Reported by the guard rail as it happened: blocked even if the script caught it.
+        return blocked, "SecurityError", report.violations[0]
+    if code == -signal.SIGSYS:
+        return (
+            blocked,
+            "SecurityError",
+            (f"a forbidden system call was stopped (SIGSYS) by policy '{policy.name}'"),
+        )
+    if policy.cpu_time_limit_s and (
+        code == -signal.SIGXCPU
+        or (code == -signal.SIGKILL and (cpu_s or 0) >= policy.cpu_time_limit_s)
+    ):
+        return (
+            ExecutionStatus.TIMED_OUT,
+            "ScriptTimeoutError",
+            (f"CPU time limit of {policy.cpu_time_limit_s:g} s reached"),
+        )
+    error_type, errno = final.get("error_type"), final.get("errno")
+    if code != 0 and error_type == "MemoryError" and policy.memory_limit_mb:
+        return blocked, limit, f"memory limit of {policy.memory_limit_mb} MB reached"
+    if code != 0 and errno == 27 and policy.max_file_size_mb:  # EFBIG
+        return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
+    if code == -signal.SIGXFSZ and policy.max_file_size_mb:
+        return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
+    if code != 0 and errno == 11 and error_type == "BlockingIOError" and policy.max_processes:
+        return blocked, limit, f"process limit of {policy.max_processes} reached"
+    if code != 0 and error_type in ("PermissionError", "SecurityError") and errno in (1, 13):
+        # A kernel denial (Landlock, seccomp) that ended the script.
+        message = _str(final.get("error_message")) or "operation not permitted"
+        return blocked, "SecurityError", f"{message} (denied by policy '{policy.name}')"
+    return None
+
+
+class _Report:
+    """The bootstrap's report lines: violations as they happened, then how the script ended."""
+
+    def __init__(self) -> None:
+        self.final: dict[str, object] = {}
+        self.violations: list[str] = []
+        self.refused: str | None = None
+        self.layers: list[str] = []
+        self.degraded = False
+
+
+def _parse_report(data: bytes) -> _Report:
+    """Each line is a dict literal; anything else (a script writing into the pipe) is ignored."""
+    report = _Report()
     for line in data.decode("utf-8", "replace").splitlines():
         try:
             value = ast.literal_eval(line)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
-        if isinstance(value, dict):
-            return value
-    return {}
+        if not isinstance(value, dict):
+            continue
+        if "violation" in value:
+            report.violations.append(str(value["violation"]))
+        elif "refused" in value:
+            report.refused = str(value["refused"])
+        elif "applied" in value:
+            report.layers = [str(layer) for layer in value["applied"] or []]
+            report.degraded = bool(value.get("degraded"))
+        else:
+            report.final = value
+    return report
 
 
 def _last_line(data: bytes) -> str:

@@ -1,0 +1,104 @@
+"""Per-run pids cgroups: a process cap, and every process of a run found after it ends.
+
+A script's process tree can leave its process group (``setsid``, double-forked daemons); a
+cgroup holds all of them whatever they do. Used where this process may create cgroups: a
+writable cgroup-v1 ``pids`` hierarchy (root), or a delegated cgroup-v2 subtree with the pids
+controller. Elsewhere the runner falls back to process-group kills (``available()`` is None).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_V1_ROOT = Path("/sys/fs/cgroup/pids")
+_V2_ROOT = Path("/sys/fs/cgroup")
+
+
+class PidsCgroups:
+    """Creates ``<base>/<execution id>`` cgroups with ``pids.max`` and empties them."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    @classmethod
+    def available(cls) -> PidsCgroups | None:
+        """A usable cgroup base for this process, or None (checked by creating one)."""
+        for candidate in (_v1_base(), _v2_base()):
+            if candidate is None:
+                continue
+            try:
+                candidate.mkdir(exist_ok=True)
+                probe = candidate / "probe"
+                probe.mkdir(exist_ok=True)
+                (probe / "pids.max").write_text("max")
+                probe.rmdir()
+                return cls(candidate)
+            except OSError:
+                continue
+        return None
+
+    def create(self, execution_id: str, max_pids: int) -> str:
+        path = self.base / execution_id
+        path.mkdir(exist_ok=True)
+        (path / "pids.max").write_text(str(max_pids) if max_pids > 0 else "max")
+        return str(path)
+
+    def kill_all(self, path: str) -> int:
+        """SIGKILL every process in the cgroup until it is empty; returns how many."""
+        killed = 0
+        procs = Path(path) / "cgroup.procs"
+        for _ in range(50):  # a fork bomb may still be forking while we kill
+            try:
+                pids = [int(p) for p in procs.read_text().split()]
+            except (OSError, ValueError):
+                return killed
+            if not pids:
+                return killed
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except OSError:
+                    pass
+        return killed
+
+    def remove(self, path: str) -> None:
+        """Delete the (empty) cgroup; a process still dying keeps it a moment longer."""
+        for _ in range(100):
+            try:
+                os.rmdir(path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                self.kill_all(path)
+        log.warning("could not remove cgroup %s", path)
+
+
+def _v1_base() -> Path | None:
+    if not _V1_ROOT.is_dir() or not os.access(_V1_ROOT, os.W_OK):
+        return None
+    return _V1_ROOT / f"scriptbatch-{os.getpid()}"
+
+
+def _v2_base() -> Path | None:
+    try:
+        line = next(
+            line
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if line.startswith("0::")
+        )
+    except (OSError, StopIteration):
+        return None
+    own = _V2_ROOT / line[3:].lstrip("/")
+    controllers = own / "cgroup.controllers"
+    if not controllers.is_file() or "pids" not in controllers.read_text().split():
+        return None
+    if not os.access(own, os.W_OK):
+        return None
+    return own / f"scriptbatch-{os.getpid()}"

@@ -1,0 +1,562 @@
+"""The sandbox, applied inside the script's process by the bootstrap before the script runs.
+
+Standard library only, like the bootstrap (it may run under a user's virtualenv). In order:
+
+1. ``cgroup``: join the run's pids cgroup (a process cap, and every descendant is found and
+   killed after the run, double-forked daemons included), when the runner made one;
+2. ``rlimits``: address space, CPU time (hard = soft + 1 s), file size, no core dumps;
+   never RLIMIT_NPROC, which counts every process of the user;
+3. ``landlock`` (Linux >= 5.13): writes only under the allowed folders; in strict, reads only
+   from the allowed ones; TCP bind/connect denied when the network is off (ABI >= 4); signals
+   and abstract sockets scoped to the run (ABI >= 6), so a script cannot signal the app;
+4. ``seccomp`` (libseccomp through ctypes, loaded before Landlock hides the loader cache):
+   ptrace, process_vm_*, mount, unshare/setns, bpf, io_uring, keyctl, userfaultfd, module and
+   kexec calls kill the process (SIGSYS); with the network off, INET/INET6/PACKET/NETLINK sockets
+   fail; with subprocesses off, exec and fork kill the process (threads still work);
+5. ``audit``: a ``sys.addaudithook`` guard rail that names what was attempted (blocked imports,
+   writes and strict reads outside the allow-lists, connections, subprocesses, signals to
+   processes outside the run). It is bypassable on its own; the layers above are the walls.
+
+Each violation the guard rail sees is written to the report pipe at once, so a script that
+catches the ``SecurityError`` is still reported as blocked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["SandboxRefusedError", "SecurityError", "apply"]
+
+# Linux syscall numbers shared by x86_64 and aarch64 (the generic table) for Landlock.
+_SYS_LANDLOCK_CREATE_RULESET = 444
+_SYS_LANDLOCK_ADD_RULE = 445
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_PR_SET_NO_NEW_PRIVS = 38
+
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
+_FS_REMOVE_DIR = 1 << 4
+_FS_REMOVE_FILE = 1 << 5
+_FS_MAKE_CHAR = 1 << 6
+_FS_MAKE_DIR = 1 << 7
+_FS_MAKE_REG = 1 << 8
+_FS_MAKE_SOCK = 1 << 9
+_FS_MAKE_FIFO = 1 << 10
+_FS_MAKE_BLOCK = 1 << 11
+_FS_MAKE_SYM = 1 << 12
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_NET_BIND_TCP = 1 << 0
+_NET_CONNECT_TCP = 1 << 1
+_SCOPE_ABSTRACT_UNIX = 1 << 0
+_SCOPE_SIGNAL = 1 << 1
+
+_FS_WRITE = (
+    _FS_WRITE_FILE
+    | _FS_REMOVE_DIR
+    | _FS_REMOVE_FILE
+    | _FS_MAKE_CHAR
+    | _FS_MAKE_DIR
+    | _FS_MAKE_REG
+    | _FS_MAKE_SOCK
+    | _FS_MAKE_FIFO
+    | _FS_MAKE_BLOCK
+    | _FS_MAKE_SYM
+)
+_FS_READ = _FS_READ_FILE | _FS_READ_DIR | _FS_EXECUTE
+_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+
+_SCMP_ACT_ALLOW = 0x7FFF0000
+_SCMP_ACT_KILL_PROCESS = 0x80000000
+_SCMP_CMP_EQ = 4
+_SCMP_CMP_MASKED_EQ = 7
+_CLONE_THREAD = 0x00010000
+_EPERM, _EACCES, _ENOSYS = 1, 13, 38
+_AF_INET, _AF_INET6, _AF_NETLINK, _AF_PACKET = 2, 10, 16, 17
+_SOCK_STREAM = 1
+_NON_STREAM_TYPES = (2, 3, 4, 5, 10)  # dgram, raw, rdm, seqpacket, packet
+
+_ALWAYS_DENIED = (
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "unshare",
+    "setns",
+    "bpf",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "pivot_root",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "open_by_handle_at",
+    "fsopen",
+    "fsmount",
+    "move_mount",
+    "open_tree",
+)
+_EXEC_CALLS = ("execve", "execveat", "fork", "vfork")
+
+# Always writable, also under strict: the null device and the terminal.
+_DEVICES = ("/dev/null", "/dev/tty", "/dev/zero")
+# Readable under strict besides the script's folder and the interpreter: what the C library
+# and the interpreter read at run time.
+_SYSTEM_READ = (
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    "/usr/share/zoneinfo",
+    "/usr/share/locale",
+    "/etc/localtime",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/mime.types",
+    "/dev/urandom",
+    "/dev/random",
+    "/proc",
+    "/sys/devices/system/cpu",
+)
+
+
+class SecurityError(PermissionError):
+    """Raised in the script when the sandbox stops an operation."""
+
+
+class SandboxRefusedError(Exception):
+    """A layer the policy requires could not be applied, and degrading is not allowed."""
+
+
+def apply(policy: dict, report) -> tuple[list[str], bool]:  # type: ignore[no-untyped-def, type-arg]
+    """Apply the policy's layers; returns (layers applied, degraded)."""
+    layers: list[str] = []
+    degraded = False
+    if policy.get("read_paths") is not None:
+        policy = dict(policy, read_paths=[*policy["read_paths"], *_interpreter_paths()])
+
+    def missing(layer: str, reason: str) -> None:
+        nonlocal degraded
+        if not policy.get("allow_degraded", True):
+            raise SandboxRefusedError(f"the {layer} layer cannot be applied here: {reason}")
+        degraded = True
+
+    if policy.get("cgroup"):
+        try:
+            with open(os.path.join(policy["cgroup"], "cgroup.procs"), "w") as fh:
+                fh.write(str(os.getpid()))
+            layers.append("cgroup")
+        except OSError as exc:
+            missing("process cap (cgroup)", str(exc))
+    _apply_rlimits(policy)
+    layers.append("rlimits")
+    linux = sys.platform.startswith("linux")
+    seccomp_lib = None
+    if linux:
+        try:
+            seccomp_lib = _load_libseccomp()
+        except OSError as exc:
+            missing("seccomp", f"libseccomp is not available ({exc})")
+        tcp_by_landlock = False
+        try:
+            tcp_by_landlock = _apply_landlock(policy) >= 4
+            layers.append("landlock")
+        except OSError as exc:
+            missing("landlock", str(exc))
+        if seccomp_lib is not None:
+            try:
+                _apply_seccomp(seccomp_lib, policy, tcp_by_landlock)
+                layers.append("seccomp")
+            except OSError as exc:
+                missing("seccomp", str(exc))
+    else:
+        missing("landlock", "not Linux")
+        missing("seccomp", "not Linux")
+    _install_guard(policy, report)
+    layers.append("audit")
+    _hide_ctypes(policy)
+    return layers, degraded
+
+
+def _interpreter_paths() -> list[str]:
+    """What strict must leave readable for this interpreter to keep working: its installation,
+    its virtualenv and their site-packages."""
+    import site
+
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(sys.executable),
+    }
+    try:
+        paths.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    user_site = getattr(site, "USER_SITE", None)
+    if user_site and site.ENABLE_USER_SITE:
+        paths.add(user_site)
+    return sorted(p for p in paths if p)
+
+
+# -- rlimits ----------------------------------------------------------------------------------
+
+
+def _apply_rlimits(policy: dict) -> None:  # type: ignore[type-arg]
+    import resource
+
+    def limit(kind: int, value: int) -> None:
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value if hard == resource.RLIM_INFINITY else hard))
+
+    if policy.get("memory_bytes"):
+        limit(resource.RLIMIT_AS, int(policy["memory_bytes"]))
+    if policy.get("cpu_seconds"):
+        soft = max(1, int(policy["cpu_seconds"] + 0.999))
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        new_hard = soft + 1 if hard == resource.RLIM_INFINITY else min(soft + 1, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (min(soft, new_hard), new_hard))
+    if policy.get("file_bytes"):
+        limit(resource.RLIMIT_FSIZE, int(policy["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# -- landlock ---------------------------------------------------------------------------------
+
+
+def _libc():  # type: ignore[no-untyped-def]
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _apply_landlock(policy: dict) -> int:  # type: ignore[type-arg]
+    """Restrict this process; returns the kernel's Landlock ABI version."""
+    import ctypes
+
+    libc = _libc()
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    abi = syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        raise OSError(ctypes.get_errno(), "Landlock is not supported by this kernel")
+    write_rights = _FS_WRITE | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    if abi >= 5:
+        write_rights |= _FS_IOCTL_DEV
+    handled_fs = write_rights
+    read_paths = policy.get("read_paths")
+    if read_paths is not None:
+        handled_fs |= _FS_READ
+    handled_net = 0
+    if not policy.get("network", True) and abi >= 4:
+        handled_net = _NET_BIND_TCP | _NET_CONNECT_TCP
+    scoped = (_SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX) if abi >= 6 else 0
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [
+            ("handled_access_fs", ctypes.c_uint64),
+            ("handled_access_net", ctypes.c_uint64),
+            ("scoped", ctypes.c_uint64),
+        ]
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = RulesetAttr(handled_fs, handled_net, scoped)
+    size = 8 if abi < 4 else (16 if abi < 6 else 24)
+    ruleset = syscall(
+        _SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    try:
+        rules: dict[str, int] = {}
+        for path in (*policy.get("write_paths", ()), *_DEVICES, "/dev/shm"):
+            if path == "/dev/shm" and read_paths is not None:
+                continue  # strict: no shared memory files
+            rules[path] = rules.get(path, 0) | write_rights
+        if read_paths is not None:
+            readable = (*read_paths, *policy.get("write_paths", ()), *_DEVICES, *_SYSTEM_READ)
+            for path in readable:
+                rules[path] = rules.get(path, 0) | _FS_READ
+        for path, rights in rules.items():
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # a path that does not exist grants nothing
+            try:
+                if not os.path.isdir(path):
+                    rights &= _FILE_ONLY
+                rule = PathBeneath(rights & handled_fs, fd)
+                if (
+                    syscall(
+                        _SYS_LANDLOCK_ADD_RULE,
+                        ruleset,
+                        ctypes.c_int(1),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    )
+                    < 0
+                ):
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+            finally:
+                os.close(fd)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        if syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+    finally:
+        os.close(ruleset)
+    return int(abi)
+
+
+# -- seccomp ----------------------------------------------------------------------------------
+
+
+_libseccomp = None
+
+
+def _load_libseccomp():  # type: ignore[no-untyped-def]
+    """libseccomp, loaded once (the fork server loads it before forking)."""
+    global _libseccomp
+    if _libseccomp is None:
+        import ctypes
+
+        # The soname directly: ctypes.util.find_library runs ldconfig (tens of ms).
+        _libseccomp = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+    return _libseccomp
+
+
+def preload() -> None:
+    """Load what applying a policy needs, so forked children do not pay for it."""
+    import ctypes  # noqa: F401
+    import resource  # noqa: F401
+    import site  # noqa: F401
+
+    try:
+        _load_libseccomp()
+    except OSError:
+        pass
+
+
+def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: ignore[no-untyped-def, type-arg]
+    import ctypes
+
+    class ArgCmp(ctypes.Structure):
+        _fields_ = [
+            ("arg", ctypes.c_uint),
+            ("op", ctypes.c_int),
+            ("datum_a", ctypes.c_uint64),
+            ("datum_b", ctypes.c_uint64),
+        ]
+
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(ArgCmp),
+    ]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
+    if not ctx:
+        raise OSError(ctypes.get_errno(), "seccomp_init failed")
+
+    def errno_action(code: int) -> int:
+        return 0x00050000 | (code & 0xFFFF)
+
+    def rule(action: int, name: str, *cmps: tuple[int, int, int, int]) -> None:
+        number = lib.seccomp_syscall_resolve_name(name.encode())
+        if number < 0:
+            return  # not on this architecture
+        array = (ArgCmp * max(1, len(cmps)))(*[ArgCmp(*c) for c in cmps])
+        result = lib.seccomp_rule_add_array(ctx, action, number, len(cmps), array)
+        if result < 0:
+            raise OSError(-result, f"seccomp rule for {name} failed")
+
+    try:
+        for name in _ALWAYS_DENIED:
+            rule(_SCMP_ACT_KILL_PROCESS, name)
+        if not policy.get("network", True):
+            deny_socket = errno_action(_EACCES)
+            for family in (_AF_PACKET, _AF_NETLINK):
+                rule(deny_socket, "socket", (0, _SCMP_CMP_EQ, family, 0))
+            for family in (_AF_INET, _AF_INET6):
+                if not tcp_by_landlock:
+                    rule(deny_socket, "socket", (0, _SCMP_CMP_EQ, family, 0))
+                    continue
+                # TCP sockets may be created (Landlock refuses their connect and bind, and the
+                # guard rail names the address); everything else (UDP, raw) may not.
+                for kind in _NON_STREAM_TYPES:
+                    rule(
+                        deny_socket,
+                        "socket",
+                        (0, _SCMP_CMP_EQ, family, 0),
+                        (1, _SCMP_CMP_MASKED_EQ, 0xF, kind),
+                    )
+        if not policy.get("subprocess", True):
+            for name in _EXEC_CALLS:
+                rule(_SCMP_ACT_KILL_PROCESS, name)
+            # New processes die; new threads (CLONE_THREAD) are fine. clone3 hides its flags
+            # from seccomp, so it answers ENOSYS and the C library falls back to clone.
+            rule(_SCMP_ACT_KILL_PROCESS, "clone", (0, _SCMP_CMP_MASKED_EQ, _CLONE_THREAD, 0))
+            rule(errno_action(_ENOSYS), "clone3")
+        result = lib.seccomp_load(ctx)
+        if result < 0:
+            raise OSError(-result, "seccomp_load failed")
+    finally:
+        lib.seccomp_release(ctx)
+
+
+# -- the audit-hook guard rail ------------------------------------------------------------------
+
+
+def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def, type-arg]
+    # Everything the hook uses is bound here, so a script that replaces os.path.realpath or
+    # sys.modules entries later does not change what the hook does.
+    realpath, abspath, fspath, sep = os.path.realpath, os.path.abspath, os.fspath, os.sep
+    getpgid, getpgrp = os.getpgid, os.getpgrp
+    name = policy.get("name", "sandbox")
+    blocked = frozenset(policy.get("blocked_modules", ()))
+    writable = tuple(realpath(p) for p in (*policy.get("write_paths", ()), *_DEVICES))
+    if policy.get("level") != "strict":
+        writable += ("/dev/shm",)
+    read_paths = policy.get("read_paths")
+    readable = (
+        None
+        if read_paths is None
+        else tuple(realpath(p) for p in (*read_paths, *_SYSTEM_READ)) + writable
+    )
+    network = policy.get("network", True)
+    subprocess_allowed = policy.get("subprocess", True)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    own_group = getpgrp()
+    error = SecurityError
+
+    def deny(message: str) -> None:
+        report({"violation": message, "error_type": "SecurityError"})
+        raise error(message)
+
+    def inside(path: str, roots: tuple[str, ...]) -> bool:
+        return any(path == root or path.startswith(root.rstrip(sep) + sep) for root in roots)
+
+    def check_open(path: object, mode: object, flags: object) -> None:
+        if isinstance(path, int) or path is None:
+            return  # an already open descriptor
+        try:
+            target = realpath(abspath(fspath(path)))  # type: ignore[call-overload]
+        except (TypeError, ValueError, OSError):
+            return
+        if isinstance(target, bytes):
+            target = target.decode(sys.getfilesystemencoding(), "surrogateescape")
+        writing = False
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & write_flags
+        ):
+            writing = True
+        if writing and not inside(target, writable):
+            deny(f"writing {target} denied: outside the folders policy '{name}' allows")
+        if readable is not None and not inside(target, readable):
+            deny(f"reading {target} denied: outside the folders policy '{name}' allows")
+
+    def literal_address(host: str) -> bool:
+        return ":" in host or all(part.isdigit() for part in host.split(".") if part)
+
+    def address(args: tuple) -> str:  # type: ignore[type-arg]
+        target = args[1] if len(args) > 1 else None
+        if isinstance(target, tuple) and len(target) >= 2:
+            return f"{target[0]}:{target[1]}"
+        return str(target)
+
+    def hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+        if event == "open":
+            check_open(*args[:3])
+        elif event == "import":
+            module = args[0] or ""
+            if module in blocked or module.partition(".")[0] in blocked:
+                deny(f"import of {module} denied by policy '{name}'")
+        elif not network and event in (
+            "socket.connect",
+            "socket.bind",
+            "socket.sendto",
+            "socket.sendmsg",
+        ):
+            family = getattr(args[0], "family", None)
+            if family is None or int(family) != 1:  # AF_UNIX stays local
+                verb = {"socket.bind": "listening on"}.get(event, "connect to")
+                deny(f"{verb} {address(args)} denied: network is off in policy '{name}'")
+        elif not network and event == "socket.__new__":
+            family, kind = int(args[1]), int(args[2]) & 0xF
+            if (
+                family == _AF_PACKET
+                or family == _AF_NETLINK
+                or (family in (_AF_INET, _AF_INET6) and kind != _SOCK_STREAM)
+            ):
+                what = "UDP" if kind == 2 else ("raw" if kind == 3 else f"family {family}")
+                deny(f"opening a {what} socket denied: network is off in policy '{name}'")
+        elif not network and event == "socket.getaddrinfo":
+            host = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+            if not literal_address(host):  # an IP address needs no lookup: connect decides
+                deny(f"name lookup of {host} denied: network is off in policy '{name}'")
+        elif not subprocess_allowed and event in (
+            "subprocess.Popen",
+            "os.system",
+            "os.exec",
+            "os.posix_spawn",
+            "os.spawn",
+            "os.fork",
+            "os.forkpty",
+            "os.popen",
+            "pty.spawn",
+        ):
+            what = args[0] if args else event
+            deny(f"starting a process ({what!r}) denied: subprocesses are off in policy '{name}'")
+        elif event in ("os.kill", "os.killpg"):
+            target = int(args[0])
+            if event == "os.killpg":
+                group = target
+            else:
+                try:
+                    group = getpgid(target) if target > 0 else own_group
+                except OSError:
+                    return  # no such process: the kill fails by itself
+            if group != own_group:
+                deny(f"signal {args[1]} to process {target} denied: it is outside this run")
+
+    sys.addaudithook(hook)
+
+
+def _hide_ctypes(policy: dict) -> None:  # type: ignore[type-arg]
+    """The sandbox used ctypes; if the policy blocks it, the script must import it again
+    (through the guard rail) rather than find it loaded."""
+    blocked = set(policy.get("blocked_modules", ()))
+    for module in list(sys.modules):
+        if module in blocked or module.partition(".")[0] in blocked:
+            del sys.modules[module]

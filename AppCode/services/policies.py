@@ -1,0 +1,145 @@
+"""Choosing a run's sandbox policy: built-ins, custom policy files, and per-run overrides.
+
+A custom policy is a TOML file, ``<data-dir>/policies/NAME.toml`` (chosen by NAME) or any path
+(``--policy FILE``)::
+
+    base = "standard"            # the built-in it starts from: "off", "standard" or "strict"
+    memory_limit_mb = 512
+    network = false
+    allowed_write_paths = ["/srv/reports"]
+
+Keys missing from the file keep the base's value (with ``[sandbox]`` applied).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.security.policy import BUILTIN_POLICIES, SandboxPolicy, builtin_policy
+from AppCode.services.settings import SandboxSettings
+
+__all__ = ["PolicyFile", "PolicyOverrides", "PolicyResolver"]
+
+
+class PolicyFile(BaseModel):
+    """The keys a custom policy file may set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: Literal["off", "standard", "strict"] = "standard"
+    memory_limit_mb: int | None = Field(default=None, ge=0)
+    cpu_time_limit_s: float | None = Field(default=None, ge=0)
+    max_file_size_mb: int | None = Field(default=None, ge=0)
+    max_processes: int | None = Field(default=None, ge=0)
+    network: bool | None = None
+    allow_subprocess: bool | None = None
+    allowed_write_paths: list[str] | None = None
+    allowed_read_paths: list[str] | None = None
+    blocked_modules: list[str] | None = None
+    allow_degraded: bool | None = None
+
+
+class PolicyOverrides(BaseModel):
+    """Per-run changes on top of the chosen policy (CLI flags, the GUI, API bodies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    memory_limit_mb: int | None = Field(default=None, ge=0)
+    cpu_time_limit_s: float | None = Field(default=None, ge=0)
+    network: bool | None = None
+    allow_write: list[str] = Field(default_factory=list)
+    allow_read: list[str] = Field(default_factory=list)
+    block_modules: list[str] = Field(default_factory=list)
+
+
+class PolicyResolver:
+    def __init__(self, settings: SandboxSettings, policy_dir: Path) -> None:
+        self._settings = settings
+        self._dir = policy_dir
+
+    def default_name(self) -> str:
+        return self._settings.policy if self._settings.enabled else "off"
+
+    def available(self) -> list[str]:
+        """Policy names to choose from: the built-ins, then the custom files by name."""
+        custom = sorted(p.stem for p in self._dir.glob("*.toml")) if self._dir.is_dir() else []
+        return [*BUILTIN_POLICIES, *(name for name in custom if name not in BUILTIN_POLICIES)]
+
+    def resolve(
+        self, choice: str | None = None, overrides: PolicyOverrides | None = None
+    ) -> SandboxPolicy:
+        """The policy ``choice`` (a name, a file path, or None for ``[sandbox]``'s), with
+        ``overrides`` applied. Raises ``ConfigurationError`` naming what is wrong."""
+        choice = (choice or self.default_name()).strip()
+        policy = self._named(choice)
+        if overrides is None or not policy.enabled:
+            return policy
+        changes: dict[str, object] = {
+            "add_write_paths": tuple(overrides.allow_write),
+            "add_read_paths": tuple(overrides.allow_read),
+            "add_blocked_modules": tuple(overrides.block_modules),
+        }
+        if overrides.memory_limit_mb is not None:
+            changes["memory_limit_mb"] = overrides.memory_limit_mb
+        if overrides.cpu_time_limit_s is not None:
+            changes["cpu_time_limit_s"] = overrides.cpu_time_limit_s
+        if overrides.network is not None:
+            changes["network"] = overrides.network
+        return policy.with_overrides(**changes)
+
+    def _builtin(self, level: Literal["off", "standard", "strict"]) -> SandboxPolicy:
+        s = self._settings
+        return builtin_policy(
+            level,
+            memory_limit_mb=s.memory_limit_mb,
+            cpu_time_limit_s=s.cpu_time_limit_s,
+            max_file_size_mb=s.max_file_size_mb,
+            max_processes=s.max_processes,
+            network=s.network,
+            allow_subprocess=s.allow_subprocess,
+            allowed_write_paths=tuple(s.allowed_write_paths),
+            allowed_read_paths=tuple(s.allowed_read_paths),
+            blocked_modules=tuple(s.blocked_modules),
+        )
+
+    def _named(self, choice: str) -> SandboxPolicy:
+        if choice in BUILTIN_POLICIES:
+            return self._builtin(choice)  # type: ignore[arg-type]
+        path = Path(choice).expanduser()
+        if path.suffix != ".toml" and "/" not in choice and "\\" not in choice:
+            path = self._dir / f"{choice}.toml"
+        if not path.is_file():
+            known = ", ".join(self.available())
+            raise ConfigurationError(
+                f"sandbox policy {choice!r} does not exist (no file {path})",
+                hint=f"Choose one of: {known}; or give the path of a policy .toml file.",
+            )
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            spec = PolicyFile.model_validate(data)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"cannot read sandbox policy file {path}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigurationError(
+                f"sandbox policy file {path} is invalid: {problems}",
+                hint="Allowed keys: " + ", ".join(PolicyFile.model_fields),
+            ) from None
+        base = self._builtin(spec.base)
+        if not base.enabled:
+            return SandboxPolicy(name=path.stem, level="off")
+        changes = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in spec.model_dump(exclude={"base"}).items()
+            if value is not None
+        }
+        return base.with_overrides(name=path.stem, **changes)
