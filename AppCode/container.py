@@ -36,6 +36,7 @@ from AppCode.infrastructure.storage.data_dir import prepare_data_dir
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
 from AppCode.services.monitoring_service import MonitoringService
+from AppCode.services.policies import PolicyResolver
 from AppCode.services.script_service import ScriptService
 from AppCode.services.settings import Settings, load_settings
 from AppCode.utils.data_dir import DataDir
@@ -127,6 +128,9 @@ class Container(containers.DeclarativeContainer):
     result_writer = providers.Resource(_result_writer, database, session_factory, event_bus)
     execution_engine = providers.Resource(_execution_engine, event_bus, result_writer)
     process_table = providers.Singleton(PsutilProcessTable)
+    policy_resolver = providers.Singleton(
+        PolicyResolver, settings.provided.sandbox, data_dir.provided.policies
+    )
     batch_service = providers.Singleton(
         BatchService,
         uow=uow.provider,
@@ -138,6 +142,7 @@ class Container(containers.DeclarativeContainer):
         defaults=settings.provided.execution,
         runs_dir=data_dir.provided.runs,
         remove_log=providers.Object(remove_log),
+        policies=policy_resolver,
     )
     system_load = providers.Object(system_load)
     monitoring_service = providers.Resource(

@@ -514,11 +514,8 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
                 deny(f"{verb} {address(args)} denied: network is off in policy '{name}'")
         elif not network and event == "socket.__new__":
             family, kind = int(args[1]), int(args[2]) & 0xF
-            if (
-                family == _AF_PACKET
-                or family == _AF_NETLINK
-                or (family in (_AF_INET, _AF_INET6) and kind != _SOCK_STREAM)
-            ):
+            internet = family in (_AF_INET, _AF_INET6)
+            if family in (_AF_PACKET, _AF_NETLINK) or (internet and kind != _SOCK_STREAM):
                 what = "UDP" if kind == 2 else ("raw" if kind == 3 else f"family {family}")
                 deny(f"opening a {what} socket denied: network is off in policy '{name}'")
         elif not network and event == "socket.getaddrinfo":
