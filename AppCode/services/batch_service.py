@@ -280,6 +280,10 @@ class BatchService:
         """Policy names a batch can use (built-ins and custom files)."""
         return self._policies.available()
 
+    def default_policy(self) -> str:
+        """The policy a batch gets when it names none (``[sandbox]``)."""
+        return self._policies.default_name()
+
     @staticmethod
     def _find_batch(uow: UnitOfWork, ref: str) -> Batch:
         return find_batch(uow, ref)

@@ -311,6 +311,9 @@ class MonitoringService:
     def findings(self, batch_ref: str | None = None, *, top: int = 5) -> list[Finding]:
         """The analyzer's findings over the stored history, plus the bottlenecks of one batch
         when ``batch_ref`` names it."""
+        self._flush_results(10.0)  # a batch that just finished is part of the history
+        if self.is_running:
+            self._persist()
         with self._uow() as uow:
             history = uow.executions.query(ExecutionFilter(), limit=_ANALYSIS_HISTORY)
             batch = find_batch(uow, batch_ref) if batch_ref else None

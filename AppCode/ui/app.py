@@ -168,6 +168,7 @@ def run_gui(data_dir: str | None = None, config_file: str | None = None) -> int:
         server.listen(key)
         server.newConnection.connect(lambda: _on_second_launch(server, window))
         install_examples_async(container, window)
+        _close_on_signals(app, window)
         window.show()
         code = int(app.exec_())
         server.close()
@@ -195,6 +196,10 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
     from AppCode.ui.viewmodels.history_viewmodel import ExecutionDetailsViewModel, HistoryViewModel
     from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
+    from AppCode.ui.viewmodels.performance_viewmodel import (
+        AnalysisViewModel,
+        PerformanceViewModel,
+    )
     from AppCode.ui.viewmodels.settings_viewmodel import SettingsViewModel
     from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
     from AppCode.ui.views.main_window import MainWindow
@@ -202,9 +207,14 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     settings = container.settings()
     execution = settings.execution
     history_service = container.history_service()
+    monitoring = container.monitoring_service()
 
     def open_settings(parent) -> None:  # type: ignore[no-untyped-def]
-        vm = SettingsViewModel(settings, lambda s: save_user_settings(container.config_file(), s))
+        vm = SettingsViewModel(
+            settings,
+            lambda s: save_user_settings(container.config_file(), s),
+            sections=("execution", "sandbox", "monitoring", "cache", "ui"),
+        )
         dialog = SettingsDialog(vm, parent)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.exec_()
@@ -226,11 +236,28 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         ),
         HistoryViewModel(history_service),
         SystemLoadViewModel(container.system_load()),
+        PerformanceViewModel(monitoring),
+        AnalysisViewModel(monitoring),
         open_settings=open_settings,
         open_execution=open_execution,
         log_folder=str(container.data_dir().logs),
         settings=qsettings,
     )
+
+
+def _close_on_signals(app, window) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM/SIGINT close the window cleanly (a running batch is stopped and recorded)
+    instead of killing the app mid-write. Qt's loop runs in C, so a timer lets Python look
+    at pending signals a few times a second."""
+    import signal
+
+    from PyQt5.QtCore import QTimer
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: window.shut_down())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 def _activate_running_instance(socket_class, key: str) -> bool:  # type: ignore[no-untyped-def]

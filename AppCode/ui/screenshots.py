@@ -1,8 +1,10 @@
 """``make screenshots``: render the main views offscreen into docs/screenshots/.
 
 Runs the real app on a temporary data directory with the bundled examples, starts a batch, and
-grabs the window mid-batch, the output viewer, the history view and the settings dialog; with
-``--language zh_CN`` it grabs the Chinese main window.
+grabs the window mid-batch (with the performance panel), the performance panel a little later,
+the output viewer, the history view, the analysis tab and the settings dialog; with
+``--language zh_CN`` it grabs the Chinese main window. Monitoring samples every 0.25 s here
+(1 s by default) so that the charts have points after the few seconds the batch takes.
 """
 
 from __future__ import annotations
@@ -34,6 +36,17 @@ def _settle(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.01)
 
 
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns on every dock layout change; it means nothing here."""
+    from PyQt5.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:  # type: ignore[no-untyped-def]
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def capture(out_dir: Path, language: str) -> list[Path]:
     from PyQt5.QtCore import QSettings
     from PyQt5.QtWidgets import QApplication
@@ -41,22 +54,26 @@ def capture(out_dir: Path, language: str) -> list[Path]:
     from AppCode.container import build, install_examples
     from AppCode.ui.app import _build_window, install_fonts, install_language
 
+    _quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ScriptBatch-screenshots")
     install_fonts(app)
     translators = install_language(app, language)
     home = Path(tempfile.mkdtemp(prefix="scriptbatch-shots-"))
+    (home / "config.toml").write_text("[monitoring]\ninterval_s = 0.25\n", encoding="utf-8")
     container = build(home)
     install_examples(container)
     QSettings.setDefaultFormat(QSettings.IniFormat)
     settings = QSettings(str(home / "gui.ini"), QSettings.IniFormat)
     window = _build_window(container, settings)
-    window.resize(1360, 820)
+    window.resize(1680, 860)  # the performance dock needs the room
     window.show()
     library = window._library
     _wait(app, lambda: len(library.all_scripts) >= 8)
     library.set_checked([s.path for s in library.all_scripts], True)
     window.batch_panel.jobs.setValue(3)
+    # A few seconds of the idle system first, so the charts show the batch start.
+    _wait(app, lambda: len(window._performance.series) >= 40)
     saved: list[Path] = []
     suffix = "" if language == "en" else f"_{language}"
 
@@ -78,6 +95,11 @@ def capture(out_dir: Path, language: str) -> list[Path]:
     window.batch_panel.table.selectRow(row)
     _settle(app, 1.6)
     grab(window, "main_window")
+    performance = window._performance
+    if language == "en":
+        _wait(app, lambda: len(performance.series) >= 16 or not slow_running())
+        _settle(app, 0.6)
+        grab(window, "performance")
     if language != "en":
         window._batch.stop()
         _wait(app, lambda: not batch.is_running)
@@ -91,6 +113,12 @@ def capture(out_dir: Path, language: str) -> list[Path]:
         window._history.reload()
         _settle(app, 1.5)
         grab(window, "history")
+        analysis = window._analysis
+        window.tabs.setCurrentWidget(window.analysis_view)
+        _wait(app, lambda: bool(analysis.findings) and not analysis.is_loading)
+        window.analysis_view.table.selectRow(0)
+        _settle(app, 0.5)
+        grab(window, "analysis")
         from AppCode.services.settings import save_user_settings
         from AppCode.ui.dialogs.settings_dialog import SettingsDialog
         from AppCode.ui.viewmodels.settings_viewmodel import SettingsViewModel
@@ -104,8 +132,7 @@ def capture(out_dir: Path, language: str) -> list[Path]:
         _settle(app, 0.5)
         grab(dialog, "settings")
         dialog.close()
-    window._batch.shutdown()
-    window._load.stop()
+    window.shutdown_viewmodels()
     container.shutdown_resources()
     del translators
     return saved

@@ -87,6 +87,7 @@ class BatchViewModel(QObject):
         self.timeout_s = timeout_s
         self.retries = retries
         self.start_method = "auto"
+        self.sandbox_policy = batches.default_policy()
         self._rows: list[Execution] = []
         self._index: dict[str, int] = {}
         self._batch: Batch | None = None
@@ -143,6 +144,7 @@ class BatchViewModel(QObject):
             timeout_s=self.timeout_s,
             retries=self.retries,
             start_method=self.start_method,  # type: ignore[arg-type]
+            sandbox_policy=self.sandbox_policy or None,
         )
         self._set_running(True)
         self._background.submit(
@@ -169,6 +171,10 @@ class BatchViewModel(QObject):
             self._batches.cancel(self._batch.id)
         else:
             self._stop_requested = True  # the batch is still being created
+
+    def policies(self) -> list[str]:
+        """The sandbox policies to choose from (built-ins and custom files)."""
+        return self._batches.policies()
 
     def stop_execution(self, execution_id: str) -> None:
         self._batches.cancel_execution(execution_id)

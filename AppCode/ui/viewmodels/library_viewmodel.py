@@ -98,6 +98,25 @@ class LibraryViewModel(QObject):
             self._checked.difference_update(paths)
             self._run(remove_all, lambda n: self._after_change(f"{n} removed"))
 
+    def set_policy(self, paths: list[str], policy: str | None) -> None:
+        """Pin a sandbox policy to scripts (None: they follow the batch's policy)."""
+
+        def pin() -> int:
+            for path in paths:
+                self._service.set_policy(path, policy)
+            return len(paths)
+
+        if paths:
+            label = policy or self.tr("the batch's policy")
+            self._run(
+                pin,
+                lambda n: self._after_change(
+                    self.tr("{count} script(s) now run under {policy}").format(
+                        count=n, policy=label
+                    )
+                ),
+            )
+
     def rescan(self) -> None:
         self._run(self._service.rescan, self._on_rescanned)
 

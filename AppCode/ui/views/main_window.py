@@ -1,7 +1,8 @@
-"""The main window: library on the left; batch, output and history on the right.
+"""The main window: library on the left; batch, output, history and analysis in the middle;
+the performance panel docked on the right.
 
-Later features plug in without placeholders: docks (the performance panel) go in the dock
-areas, batch controls after ``BatchPanel.extra_controls``, and menus between Run and Help.
+Later features plug in without placeholders: docks go in the dock areas, batch controls after
+``BatchPanel.extra_controls``, and menus between Run and Help.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PyQt5.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEve
 from PyQt5.QtWidgets import (
     QAction,
     QApplication,
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
@@ -29,12 +31,18 @@ from AppCode import __version__
 from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.viewmodels.history_viewmodel import HistoryViewModel
 from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
+from AppCode.ui.viewmodels.performance_viewmodel import AnalysisViewModel, PerformanceViewModel
 from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
+from AppCode.ui.views.analysis_view import AnalysisView
 from AppCode.ui.views.history_view import HistoryView
 from AppCode.ui.widgets import formatting as fmt
 from AppCode.ui.widgets.batch_panel import BatchPanel
 from AppCode.ui.widgets.library_panel import LibraryPanel
 from AppCode.ui.widgets.output_view import OutputView
+from AppCode.ui.widgets.performance_panel import PerformancePanel
+
+HISTORY_TAB = 1
+PERFORMANCE_DOCK_WIDTH = 340
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +52,8 @@ class MainWindow(QMainWindow):
         batch: BatchViewModel,
         history: HistoryViewModel,
         load: SystemLoadViewModel,
+        performance: PerformanceViewModel,
+        analysis: AnalysisViewModel,
         *,
         open_settings: Callable[[QWidget], None],
         open_execution: Callable[[QWidget, str], None],
@@ -55,6 +65,8 @@ class MainWindow(QMainWindow):
         self._batch = batch
         self._history = history
         self._load = load
+        self._performance = performance
+        self._analysis = analysis
         self._open_settings = open_settings
         self._open_execution = open_execution
         self._log_folder = log_folder
@@ -67,11 +79,13 @@ class MainWindow(QMainWindow):
 
         self._make_actions()
         self.library_panel = LibraryPanel(library, self)
+        self.library_panel.set_policies(batch.policies())
         self.batch_panel = BatchPanel(
             batch, self.run_action, self.stop_action, self.rerun_action, self
         )
         self.output = OutputView(self)
         self.history_view = HistoryView(history, lambda eid: open_execution(self, eid), self)
+        self.analysis_view = AnalysisView(analysis, self.show_script_history, self)
 
         self.batch_split = QSplitter(Qt.Vertical, self)
         self.batch_split.addWidget(self.batch_panel)
@@ -81,6 +95,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.batch_split, self.tr("Batch"))
         self.tabs.addTab(self.history_view, self.tr("History"))
+        self.tabs.addTab(self.analysis_view, self.tr("Analysis"))
         self.main_split = QSplitter(Qt.Horizontal, self)
         self.main_split.addWidget(self.library_panel)
         self.main_split.addWidget(self.tabs)
@@ -88,6 +103,17 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(1, 3)
         self.main_split.setSizes([320, 960])
         self.setCentralWidget(self.main_split)
+
+        self.performance_panel = PerformancePanel(performance, self)
+        self.performance_dock = QDockWidget(self.tr("Performance"), self)
+        self.performance_dock.setObjectName("performance_dock")  # saveState needs a name
+        self.performance_dock.setWidget(self.performance_panel)
+        self.performance_dock.setAllowedAreas(Qt.LeftDockWidgetArea | Qt.RightDockWidgetArea)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.performance_dock)
+        self.resizeDocks([self.performance_dock], [PERFORMANCE_DOCK_WIDTH], Qt.Horizontal)
+        self.performance_action = self.performance_dock.toggleViewAction()
+        self.performance_action.setText(self.tr("&Performance panel"))
+        self.performance_action.setToolTip(self.tr("Show or hide live CPU, memory and disk charts"))
 
         self.counts_label = QLabel(self)
         self.load_label = QLabel(self)
@@ -105,6 +131,7 @@ class MainWindow(QMainWindow):
         library.error_occurred.connect(self._show_error)
         batch.error_occurred.connect(self._show_error)
         history.error_occurred.connect(self._show_error)
+        performance.error_occurred.connect(self._show_error)
         batch.running_changed.connect(self._on_running_changed)
         batch.counts_changed.connect(self._on_counts)
         batch.rerun_available.connect(self.rerun_action.setEnabled)
@@ -122,6 +149,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
         library.refresh()
         load.start()
+        performance.start()
 
     # -- construction --------------------------------------------------------------------------
 
@@ -175,6 +203,8 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         run_menu.addSeparator()
         run_menu.addAction(self.find_action)
+        self.view_menu: QMenu = bar.addMenu(self.tr("&View"))
+        self.view_menu.addAction(self.performance_action)
         self.tools_menu: QMenu = bar.addMenu(self.tr("&Tools"))
         self.tools_menu.addAction(self.settings_action)
         help_menu = bar.addMenu(self.tr("&Help"))
@@ -186,6 +216,15 @@ class MainWindow(QMainWindow):
     def run_selected(self) -> None:
         self.tabs.setCurrentIndex(0)
         self._batch.run(self._library.checked_paths())
+
+    def show_script_history(self, script_path: str) -> None:
+        """Switch to the History tab, showing the runs of ``script_path``."""
+        edit = self.history_view.script_edit
+        edit.blockSignals(True)  # the filter is set right below, not after the typing delay
+        edit.setText(script_path)
+        edit.blockSignals(False)
+        self.tabs.setCurrentIndex(HISTORY_TAB)
+        self._history.set_script_text(script_path)
 
     def _focus_find(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -273,6 +312,7 @@ class MainWindow(QMainWindow):
             )
             self.tray.showMessage(self.tr("ScriptBatch"), text, icon, 10000)
         self._history.reload()
+        self.analysis_view.mark_stale()
 
     def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, self.tr("ScriptBatch"), message)
@@ -287,6 +327,15 @@ class MainWindow(QMainWindow):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         self._library.add_paths(paths)
         event.acceptProposedAction()
+
+    def shut_down(self) -> None:
+        """Close without asking (SIGTERM, logout): stop a running batch first."""
+        if self._batch.is_running:
+            self._close_when_stopped = True
+            self._batch.stop()
+            self.statusBar().showMessage(self.tr("Stopping the batch…"))
+            return
+        self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._batch.is_running:
@@ -309,9 +358,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_state()
+        self.shutdown_viewmodels()
+        event.accept()
+
+    def shutdown_viewmodels(self) -> None:
+        """Stop the ViewModels' timers, threads and subscriptions (the window is closing)."""
         self._load.stop()
         self._batch.shutdown()
-        event.accept()
+        self._performance.shutdown()
+        self._analysis.shutdown()
 
     def _save_state(self) -> None:
         s = self._settings
@@ -323,6 +378,7 @@ class MainWindow(QMainWindow):
         s.setValue("run/timeout_s", self._batch.timeout_s)
         s.setValue("run/retries", self._batch.retries)
         s.setValue("run/start_method", self._batch.start_method)
+        s.setValue("run/sandbox_policy", self._batch.sandbox_policy)
 
     def _restore_state(self) -> None:
         s = self._settings
@@ -337,6 +393,7 @@ class MainWindow(QMainWindow):
                 float(s.value("run/timeout_s", 0)),
                 int(s.value("run/retries", 0)),
                 str(s.value("run/start_method", "auto")),
+                str(s.value("run/sandbox_policy", "")),
             )
 
 

@@ -92,9 +92,14 @@ class ExecutionTableModel(QAbstractTableModel):
         if role == STATUS_ROLE:
             return execution
         if role == Qt.DisplayRole:
-            return self._text(execution, column)
+            text = self._text(execution, column)
+            if column == "status" and _degraded(execution):
+                text += self.tr(" · reduced isolation")
+            return text
         if column == "status":
             if role == Qt.DecorationRole:
+                if _degraded(execution):
+                    return fmt.warning_icon()
                 return fmt.status_icon(execution.status)
             if role == Qt.ForegroundRole:
                 return fmt.status_colour(execution.status)
@@ -103,8 +108,17 @@ class ExecutionTableModel(QAbstractTableModel):
                 return execution.script_path
             if column == "error":
                 return self._text(execution, column) or None
-            if column == "status" and execution.sandbox and execution.sandbox.get("degraded"):
-                return self.tr("Reduced isolation: not every sandbox layer could be applied")
+            if column == "status" and _degraded(execution):
+                layers = ", ".join(execution.sandbox.get("layers", []))  # type: ignore[union-attr]
+                return self.tr(
+                    "Reduced isolation: not every sandbox layer could be applied here "
+                    "(held: {layers})"
+                ).format(layers=layers or "-")
+            if column == "status" and execution.sandbox and execution.sandbox.get("layers"):
+                return self.tr("Sandbox policy {policy}: {layers}").format(
+                    policy=execution.sandbox.get("policy"),
+                    layers=", ".join(execution.sandbox.get("layers", [])),
+                )
         if role == Qt.TextAlignmentRole and column in (
             "duration",
             "exit",
@@ -153,6 +167,10 @@ class ExecutionTableModel(QAbstractTableModel):
         if running:
             column = self.COLUMNS.index("duration")
             self.dataChanged.emit(self.index(running[0], 0), self.index(running[-1], column + 1))
+
+
+def _degraded(execution: Execution) -> bool:
+    return bool(execution.sandbox and execution.sandbox.get("degraded"))
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -235,25 +253,35 @@ class BatchPanel(QWidget):
         self.start_method.setToolTip(
             self.tr("How scripts start: a warm fork server (fast, Linux) or a fresh interpreter")
         )
+        self.policy = QComboBox(self)
+        self.policy.setToolTip(
+            self.tr(
+                "Sandbox policy: off, standard (limits, writes only in the script's folder), "
+                "strict (no network, no subprocesses, limited reads), or a custom policy"
+            )
+        )
+        for name in vm.policies():
+            self.policy.addItem(name, name)
+        self.policy.setCurrentIndex(max(0, self.policy.findData(vm.sandbox_policy)))
         self.options = QHBoxLayout()
         for label, widget in (
             (self.tr("Parallel"), self.jobs),
             (self.tr("Timeout"), self.timeout),
             (self.tr("Retries"), self.retries),
             (self.tr("Start"), self.start_method),
+            (self.tr("Sandbox"), self.policy),
         ):
             caption = QLabel(label, self)
             caption.setBuddy(widget)
             self.options.addWidget(caption)
             self.options.addWidget(widget)
             self.options.addSpacing(12)
-        # Later issues add their batch controls (e.g. the sandbox policy) to this row.
         self.options.addStretch(1)
 
         self.progress = QProgressBar(self)
-        self.progress.setFormat(self.tr("%v of %m done"))
-        self.progress.setValue(0)
+        self.progress.setFormat(self.tr("No batch yet: tick scripts and press Run"))
         self.progress.setMaximum(1)
+        self.progress.setValue(0)
 
         self.model = ExecutionTableModel(vm, self)
         self.table = QTableView(self)
@@ -280,10 +308,8 @@ class BatchPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.toolbar.setMinimumWidth(self.toolbar.sizeHint().width())
-        top = QHBoxLayout()
-        top.addWidget(self.toolbar)
-        top.addLayout(self.options, 1)
-        layout.addLayout(top)
+        layout.addWidget(self.toolbar)
+        layout.addLayout(self.options)
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
 
@@ -293,6 +319,9 @@ class BatchPanel(QWidget):
         self.start_method.currentIndexChanged.connect(
             lambda _: setattr(vm, "start_method", self.start_method.currentData())
         )
+        self.policy.currentIndexChanged.connect(
+            lambda _: setattr(vm, "sandbox_policy", self.policy.currentData())
+        )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         vm.counts_changed.connect(self._on_counts)
         vm.rows_reset.connect(lambda rows: self._on_counts(vm.counts()))
@@ -301,22 +330,27 @@ class BatchPanel(QWidget):
         self._ticker.timeout.connect(self.model.refresh_running)
         vm.running_changed.connect(self._on_running)
 
-    def set_options(self, jobs: int, timeout_s: float, retries: int, start_method: str) -> None:
+    def set_options(
+        self, jobs: int, timeout_s: float, retries: int, start_method: str, policy: str = ""
+    ) -> None:
         self.jobs.setValue(jobs)
         self.timeout.setValue(int(timeout_s))
         self.retries.setValue(retries)
         self.start_method.setCurrentIndex(max(0, self.start_method.findData(start_method)))
+        if policy and self.policy.findData(policy) >= 0:
+            self.policy.setCurrentIndex(self.policy.findData(policy))
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
             self.execution_selected.emit(current.data(ID_ROLE))
 
     def _on_counts(self, counts: dict[str, int]) -> None:
+        self.progress.setFormat(self.tr("%v of %m done"))
         self.progress.setMaximum(max(counts.get("total", 0), 1))
         self.progress.setValue(counts.get("done", 0))
 
     def _on_running(self, running: bool) -> None:
-        for widget in (self.jobs, self.timeout, self.retries, self.start_method):
+        for widget in (self.jobs, self.timeout, self.retries, self.start_method, self.policy):
             widget.setEnabled(not running)
         if running:
             self._ticker.start()

@@ -71,6 +71,13 @@ def status_icon(status: ExecutionStatus) -> QIcon:
     return QIcon(pixmap)
 
 
+def warning_icon() -> QIcon:
+    """The "reduced isolation" badge."""
+    from PyQt5.QtWidgets import QApplication, QStyle
+
+    return QApplication.style().standardIcon(QStyle.SP_MessageBoxWarning)
+
+
 def seconds(value: float | None) -> str:
     if value is None:
         return ""

@@ -14,6 +14,7 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QStyle,
     QToolButton,
     QTreeView,
@@ -43,6 +44,9 @@ class LibraryPanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.model = QStandardItemModel(self)
         self.tree.setModel(self.model)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self._policies: list[str] = []
         self.summary = QLabel(self)
 
         style = self.style()
@@ -151,8 +155,34 @@ class LibraryPanel(QWidget):
                 self.tree.expand(self.model.index(row, 0))
         self._show_summary()
 
+    def set_policies(self, policies: list[str]) -> None:
+        """The sandbox policies offered in the context menu."""
+        self._policies = list(policies)
+
+    def _context_menu(self, position) -> None:  # type: ignore[no-untyped-def]
+        paths: list[str] = []
+        for index in self.tree.selectionModel().selectedIndexes():
+            paths.extend(self._script_paths(self.model.itemFromIndex(index)))
+        if not paths:
+            paths = self._script_paths(self.model.itemFromIndex(self.tree.indexAt(position)))
+        if not paths:
+            return
+        menu = QMenu(self)
+        pin = menu.addMenu(self.tr("Sandbox policy"))
+        follow = pin.addAction(self.tr("As the batch"))
+        follow.triggered.connect(lambda: self._vm.set_policy(paths, None))
+        pin.addSeparator()
+        for name in self._policies:
+            action = pin.addAction(name)
+            action.triggered.connect(lambda _=False, n=name: self._vm.set_policy(paths, n))
+        menu.addSeparator()
+        menu.addAction(self.tr("Remove from the library"), lambda: self._vm.remove(paths))
+        menu.exec_(self.tree.viewport().mapToGlobal(position))
+
     def _script_item(self, script: Script) -> QStandardItem:
         label = script.name + (self.tr(" (missing)") if script.missing else "")
+        if script.sandbox_policy:
+            label += f"  [{script.sandbox_policy}]"
         item = QStandardItem(label)
         item.setData(script.path, PATH_ROLE)
         item.setCheckable(True)
@@ -162,6 +192,12 @@ class LibraryPanel(QWidget):
             tip.append(script.description)
         if script.tags:
             tip.append(self.tr("Tags: {tags}").format(tags=", ".join(script.tags)))
+        if script.sandbox_policy:
+            tip.append(
+                self.tr("Always runs under sandbox policy {policy}").format(
+                    policy=script.sandbox_policy
+                )
+            )
         item.setToolTip("\n".join(tip))
         if script.missing:
             item.setEnabled(False)
