@@ -146,7 +146,12 @@ class Container(containers.DeclarativeContainer):
     )
     system_load = providers.Object(system_load)
     monitoring_service = providers.Resource(
-        _monitoring_service, uow.provider, cache, settings, execution_engine, result_writer,
+        _monitoring_service,
+        uow.provider,
+        cache,
+        settings,
+        execution_engine,
+        result_writer,
         event_bus,
     )
     history_service = providers.Singleton(

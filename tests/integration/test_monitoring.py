@@ -181,11 +181,18 @@ def test_switched_off_monitoring_never_samples(container) -> None:  # type: igno
 
 def test_a_batch_starts_monitoring_and_its_samples_are_stored(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     container.settings().monitoring.interval_s = 0.1
-    script = write_script(tmp_path / "work.py", "import time\ntime.sleep(1.0)\n")
+    release = tmp_path / "release"
+    script = write_script(
+        tmp_path / "work.py",
+        f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.05)\n",
+    )
     service = container.batch_service()
     handle = service.start({"paths": [str(script)], "each_args": [["1"], ["2"]]})
-    assert service.wait(handle, 60)
     monitoring = container.monitoring_service()
+    wait_until(lambda: any(len(s.scripts) == 2 for s in monitoring.recent()),
+               what="both running scripts in a sample")
+    release.write_text("go")
+    assert service.wait(handle, 60)
     assert monitoring.is_running
     samples = monitoring.metrics()
     assert samples and all(s.execution_id is None for s in samples)

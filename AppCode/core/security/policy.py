@@ -20,6 +20,8 @@ __all__ = [
 
 Level = Literal["off", "standard", "strict"]
 MB = 1024 * 1024
+# Open files per sandboxed process: plenty for scripts, a wall for descriptor exhaustion.
+MAX_OPEN_FILES = 4096
 
 # Modules strict always blocks: they reach the C level, past every Python-level check.
 STRICT_BLOCKED_MODULES = ("ctypes", "_ctypes", "cffi")
@@ -156,6 +158,7 @@ class ScriptSandbox:
             "cpu_seconds": p.cpu_time_limit_s,
             "file_bytes": p.max_file_size_mb * MB,
             "max_processes": p.max_processes,
+            "max_open_files": MAX_OPEN_FILES,
             "network": p.network,
             "subprocess": p.allow_subprocess,
             "write_paths": list(self.write_paths),

@@ -67,6 +67,13 @@ class PidsCgroups:
                     pass
         return killed
 
+    def close(self) -> None:
+        """Remove this process's base cgroup (the runs' cgroups are gone already)."""
+        try:
+            self.base.rmdir()
+        except OSError:
+            pass
+
     def remove(self, path: str) -> None:
         """Delete the (empty) cgroup; a process still dying keeps it a moment longer."""
         for _ in range(100):

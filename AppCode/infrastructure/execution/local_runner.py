@@ -28,7 +28,12 @@ from collections.abc import Callable
 
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, OutputSink, StartedSink
-from AppCode.core.security.policy import STRICT_ENV_ALLOWED, SandboxPolicy, ScriptSandbox
+from AppCode.core.security.policy import (
+    MAX_OPEN_FILES,
+    STRICT_ENV_ALLOWED,
+    SandboxPolicy,
+    ScriptSandbox,
+)
 from AppCode.infrastructure.execution import bootstrap
 from AppCode.infrastructure.execution.cgroups import PidsCgroups
 from AppCode.infrastructure.execution.child import Child, start_time
@@ -125,6 +130,8 @@ class LocalRunner:
         for server in self._forkservers.values():
             await server.aclose()
         self._forkservers.clear()
+        if isinstance(self._cgroup_manager, PidsCgroups):
+            self._cgroup_manager.close()
         for fd in (self._lifeline_r, self._lifeline_w):
             try:
                 os.close(fd)
@@ -533,6 +540,8 @@ def _sandbox_verdict(
         return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
     if code == -signal.SIGXFSZ and policy.max_file_size_mb:
         return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
+    if code != 0 and errno == 24:  # EMFILE
+        return blocked, limit, f"open-file limit of {MAX_OPEN_FILES} reached"
     if code != 0 and errno == 11 and error_type == "BlockingIOError" and policy.max_processes:
         return blocked, limit, f"process limit of {policy.max_processes} reached"
     if code != 0 and error_type in ("PermissionError", "SecurityError") and errno in (1, 13):

@@ -113,6 +113,17 @@ _ALWAYS_DENIED = (
 )
 _EXEC_CALLS = ("execve", "execveat", "fork", "vfork")
 
+# Audit events that change the file system, and which of their arguments are paths: each must
+# lie in a writable folder (a hard link's source too: it would make an outside file writable).
+_PATH_EVENTS = {
+    "os.link": (0, 1), "os.rename": (0, 1), "os.remove": (0,), "os.rmdir": (0,),
+    "os.mkdir": (0,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,),
+    "os.symlink": (1,), "os.utime": (0,), "os.chflags": (0,), "os.mkfifo": (0,),
+    "os.mknod": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1),
+}
+_EVENT_VERBS = {"os.link": "hard-linking", "os.rename": "renaming", "os.remove": "deleting",
+                "os.rmdir": "deleting", "shutil.rmtree": "deleting", "os.symlink": "creating"}
+
 # Always writable, also under strict: the null device and the terminal.
 _DEVICES = ("/dev/null", "/dev/tty", "/dev/zero")
 # Readable under strict besides the script's folder and the interpreter: what the C library
@@ -240,6 +251,8 @@ def _apply_rlimits(policy: dict) -> None:  # type: ignore[type-arg]
         resource.setrlimit(resource.RLIMIT_CPU, (min(soft, new_hard), new_hard))
     if policy.get("file_bytes"):
         limit(resource.RLIMIT_FSIZE, int(policy["file_bytes"]))
+    if policy.get("max_open_files"):
+        limit(resource.RLIMIT_NOFILE, int(policy["max_open_files"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -438,10 +451,55 @@ def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: i
 # -- the audit-hook guard rail ------------------------------------------------------------------
 
 
+def _resolver():  # type: ignore[no-untyped-def]
+    """A ``realpath`` that uses only functions captured now. ``os.path.realpath`` looks up
+    ``abspath``, ``getcwd`` and friends in module globals on every call, so a script that
+    replaced them would steer it; this one cannot be steered that way."""
+    getcwd, lstat, readlink, fspath, fsdecode = (
+        os.getcwd, os.lstat, os.readlink, os.fspath, os.fsdecode
+    )
+    import stat
+
+    is_link = stat.S_ISLNK
+
+    def resolve(path: object) -> str:
+        text = fsdecode(fspath(path))  # type: ignore[call-overload]
+        if not text.startswith("/"):
+            text = getcwd() + "/" + text
+        pending = [p for p in text.split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = "/" + "/".join([*done, part])
+            try:
+                link = is_link(lstat(candidate).st_mode)
+            except OSError:
+                link = False
+            if link and hops < 40:
+                hops += 1
+                target = readlink(candidate)
+                if target.startswith("/"):
+                    done = []
+                pending = [p for p in target.split("/") if p] + pending
+                continue
+            done.append(part)
+        return "/" + "/".join(done)
+
+    return resolve
+
+
 def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def, type-arg]
-    # Everything the hook uses is bound here, so a script that replaces os.path.realpath or
+    # Everything the hook uses is bound here, so a script that replaces os.path functions or
     # sys.modules entries later does not change what the hook does.
-    realpath, abspath, fspath, sep = os.path.realpath, os.path.abspath, os.fspath, os.sep
+    realpath = _resolver()
+    sep = os.sep
     getpgid, getpgrp = os.getpgid, os.getpgrp
     name = policy.get("name", "sandbox")
     blocked = frozenset(policy.get("blocked_modules", ()))
@@ -471,11 +529,9 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
         if isinstance(path, int) or path is None:
             return  # an already open descriptor
         try:
-            target = realpath(abspath(fspath(path)))  # type: ignore[call-overload]
+            target = realpath(path)
         except (TypeError, ValueError, OSError):
             return
-        if isinstance(target, bytes):
-            target = target.decode(sys.getfilesystemencoding(), "surrogateescape")
         writing = False
         if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and flags & write_flags
@@ -489,6 +545,23 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     def literal_address(host: str) -> bool:
         return ":" in host or all(part.isdigit() for part in host.split(".") if part)
 
+    def check_write(path: object, what: str, follow: bool) -> None:
+        """``follow``: the call acts on what a symlink points to; else on the link itself
+        (renaming or deleting a link inside the folder is fine wherever it points)."""
+        if isinstance(path, int) or path is None:
+            return
+        try:
+            if follow:
+                target = realpath(path)
+            else:
+                text = os.fsdecode(os.fspath(path))  # type: ignore[call-overload]
+                head, _, tail = text.rstrip("/").rpartition("/")
+                target = realpath(head or ("/" if text.startswith("/") else ".")) + "/" + tail
+        except (TypeError, ValueError, OSError):
+            return
+        if not inside(target, writable):
+            deny(f"{what} {target} denied: outside the folders policy '{name}' allows")
+
     def address(args: tuple) -> str:  # type: ignore[type-arg]
         target = args[1] if len(args) > 1 else None
         if isinstance(target, tuple) and len(target) >= 2:
@@ -498,6 +571,11 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     def hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
         if event == "open":
             check_open(*args[:3])
+        elif event in _PATH_EVENTS:
+            for position in _PATH_EVENTS[event]:
+                if position < len(args):
+                    follow = event == "os.link" and position == 0  # a hard link's source file
+                    check_write(args[position], _EVENT_VERBS.get(event, "changing"), follow)
         elif event == "import":
             module = args[0] or ""
             if module in blocked or module.partition(".")[0] in blocked:
@@ -538,10 +616,17 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
         elif event in ("os.kill", "os.killpg"):
             target = int(args[0])
             if event == "os.killpg":
-                group = target
+                group = target or own_group
+            elif target == -1:
+                deny(f"signal {args[1]} to every process denied: only this run's may be signalled")
+                return
+            elif target < -1:
+                group = -target
+            elif target == 0:
+                group = own_group
             else:
                 try:
-                    group = getpgid(target) if target > 0 else own_group
+                    group = getpgid(target)
                 except OSError:
                     return  # no such process: the kill fails by itself
             if group != own_group:
