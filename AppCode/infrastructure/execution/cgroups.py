@@ -24,6 +24,7 @@ class PidsCgroups:
 
     def __init__(self, base: Path) -> None:
         self.base = base
+        self._base = str(base)
 
     @classmethod
     def available(cls) -> PidsCgroups | None:
@@ -43,18 +44,26 @@ class PidsCgroups:
         return None
 
     def create(self, execution_id: str, max_pids: int) -> str:
-        path = self.base / execution_id
-        path.mkdir(exist_ok=True)
-        (path / "pids.max").write_text(str(max_pids) if max_pids > 0 else "max")
-        return str(path)
+        path = f"{self._base}/{execution_id}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        fd = os.open(f"{path}/pids.max", os.O_WRONLY)
+        try:
+            os.write(fd, (str(max_pids) if max_pids > 0 else "max").encode())
+        finally:
+            os.close(fd)
+        return path
 
     def kill_all(self, path: str) -> int:
         """SIGKILL every process in the cgroup until it is empty; returns how many."""
         killed = 0
-        procs = Path(path) / "cgroup.procs"
+        procs = f"{path}/cgroup.procs"
         for _ in range(50):  # a fork bomb may still be forking while we kill
             try:
-                pids = [int(p) for p in procs.read_text().split()]
+                with open(procs, "rb") as fh:
+                    pids = [int(p) for p in fh.read().split()]
             except (OSError, ValueError):
                 return killed
             if not pids:

@@ -81,6 +81,7 @@ class LocalRunner:
         # cost ~1 ms per launch); a run's own variables are added per launch.
         self._base_env = _encoded(child_environment({}))
         self._cgroup_manager: PidsCgroups | object | None = _UNKNOWN
+        self._resolved_paths: dict[SandboxPolicy, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     async def run(
         self,
@@ -176,8 +177,7 @@ class LocalRunner:
             return None
         script_dir = os.path.dirname(os.path.realpath(request.script_path))
         temp_dir = tempfile.mkdtemp(prefix=f"scriptbatch-{request.execution_id}-")
-        cache = os.path.join(temp_dir, "cache")
-        os.mkdir(cache)
+        cache = os.path.join(temp_dir, "cache")  # created by whoever caches there
         cgroup = None
         cgroups = self._cgroups()
         if cgroups is not None:
@@ -194,17 +194,27 @@ class LocalRunner:
             "XDG_CACHE_HOME": cache,
             "MPLCONFIGDIR": os.path.join(cache, "matplotlib"),
         }
-        writable = (script_dir, temp_dir, *policy.allowed_write_paths)
-        readable = (script_dir, temp_dir, *policy.allowed_read_paths)
+        extra_write, extra_read = self._policy_paths(policy)
         return ScriptSandbox(
             policy=policy,
             script_dir=script_dir,
-            temp_dir=temp_dir,
-            write_paths=tuple(os.path.realpath(p) for p in writable),
-            read_paths=tuple(os.path.realpath(p) for p in readable),
+            temp_dir=os.path.realpath(temp_dir),
+            write_paths=(script_dir, os.path.realpath(temp_dir), *extra_write),
+            read_paths=(script_dir, os.path.realpath(temp_dir), *extra_read),
             cgroup=cgroup,
             env=env,
         )
+
+    def _policy_paths(self, policy: SandboxPolicy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A policy's own folders, resolved once per policy (not once per script)."""
+        cached = self._resolved_paths.get(policy)
+        if cached is None:
+            cached = (
+                tuple(os.path.realpath(p) for p in policy.allowed_write_paths),
+                tuple(os.path.realpath(p) for p in policy.allowed_read_paths),
+            )
+            self._resolved_paths[policy] = cached
+        return cached
 
     def _release_sandbox(self, sandbox: ScriptSandbox | None) -> None:
         if sandbox is None:

@@ -31,6 +31,7 @@ class PsutilSampler:
         self._cpu_times_percent()  # starts the measurement
         self._processes: dict[int, psutil.Process] = {}
         self._last_disk: tuple[float, int, int] | None = None
+        self._proc_children = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
         self._noted: set[str] = set()
 
     def sample(self, scripts: Mapping[str, int]) -> SystemReading:
@@ -124,16 +125,21 @@ class PsutilSampler:
             return ProcessFigures(None, None, 1, None)
 
     def _trees(self, scripts: Mapping[str, int]) -> dict[str, list[psutil.Process]]:
-        """Each script's process and all its descendants, from one pass over the process
-        table (psutil's children() would scan it once per script)."""
+        """Each script's process and all its descendants. On Linux the kernel lists each
+        task's children (/proc/PID/task/TID/children), so only the scripts' own trees are
+        read; elsewhere one pass over the process table serves every script (psutil's
+        children() would scan the whole table once per script: 80% of a sample's cost)."""
         if not scripts:
             self._processes.clear()
             return {}
-        children: dict[int, list[int]] = {}
-        for process in psutil.process_iter(["ppid"]):
-            ppid = process.info.get("ppid")
-            if ppid is not None:
-                children.setdefault(ppid, []).append(process.pid)
+        children = _children_from_proc(scripts.values()) if self._proc_children else None
+        if children is None:
+            self._proc_children = False
+            children = {}
+            for process in psutil.process_iter(["ppid"]):
+                ppid = process.info.get("ppid")
+                if ppid is not None:
+                    children.setdefault(ppid, []).append(process.pid)
         trees: dict[str, list[psutil.Process]] = {}
         alive: set[int] = set()
         for execution_id, root in scripts.items():
@@ -176,6 +182,37 @@ class PsutilSampler:
         if what not in self._noted:
             self._noted.add(what)
             log.info("monitoring: %s figures are not available here (%s)", what, reason)
+
+
+def _children_from_proc(roots: object) -> dict[int, list[int]] | None:
+    """``{pid: [child pids]}`` for the trees under ``roots``, from /proc; None where the
+    kernel does not offer the children files."""
+    children: dict[int, list[int]] = {}
+    stack = list(roots)  # type: ignore[call-overload]
+    seen: set[int] = set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # gone
+        kids: list[int] = []
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children", "rb") as fh:
+                    kids.extend(int(k) for k in fh.read().split())
+            except FileNotFoundError:
+                if not os.path.exists(f"/proc/{pid}"):
+                    break  # the process ended while we read it
+                return None
+            except OSError:
+                continue
+        children[pid] = kids
+        stack.extend(kids)
+    return children
 
 
 def cpu_count() -> int:
