@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from AppCode.core.engines.engine import ExecutionEngine
 from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.managers.script_manager import ScriptManager
+from AppCode.core.security.permissions import LocalAdmin
 from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
 from AppCode.infrastructure.data.migrations import Migrator
 from AppCode.infrastructure.data.result_writer import ResultWriter
@@ -31,8 +32,10 @@ from AppCode.infrastructure.execution.python_env import resolve_python
 from AppCode.infrastructure.execution.system_load import system_load
 from AppCode.infrastructure.logging.setup import configure_logging
 from AppCode.infrastructure.monitoring.sampler import PsutilSampler
+from AppCode.infrastructure.storage.backups import ZipBackupArchiver, recover_interrupted_restore
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
+from AppCode.services.backup_service import BackupService
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
 from AppCode.services.monitoring_service import MonitoringService
@@ -107,6 +110,22 @@ def _cache_regions(settings: Settings) -> dict[str, tuple[int, float]]:
     }
 
 
+class AfterRestore:
+    """What a restore needs once the backup's data is in place: the schema migrated forward
+    and the settings re-read from the restored config file into the live settings object."""
+
+    def __init__(self, migrator: Migrator, settings: Settings, config_file: Path) -> None:
+        self._migrator = migrator
+        self._settings = settings
+        self._config_file = config_file
+
+    def __call__(self) -> None:
+        self._migrator.ensure_current()
+        fresh = load_settings(self._config_file)
+        for section in Settings.model_fields:
+            setattr(self._settings, section, getattr(fresh, section))
+
+
 class Container(containers.DeclarativeContainer):
     data_dir = providers.Dependency(instance_of=DataDir)
     settings = providers.Dependency(instance_of=Settings)
@@ -144,6 +163,25 @@ class Container(containers.DeclarativeContainer):
         remove_log=providers.Object(remove_log),
         policies=policy_resolver,
     )
+    permissions = providers.Singleton(LocalAdmin)
+    backup_archiver = providers.Singleton(
+        ZipBackupArchiver,
+        database,
+        data_dir.provided.root,
+        config_file,
+        migrator.provided.current,
+    )
+    backup_service = providers.Singleton(
+        BackupService,
+        uow=uow.provider,
+        archiver=backup_archiver,
+        settings=settings.provided.backup,
+        default_directory=data_dir.provided.backups,
+        permissions=permissions,
+        batch_running=batch_service.provided.running_anywhere,
+        after_restore=providers.Singleton(AfterRestore, migrator, settings, config_file),
+        cache=cache,
+    )
     system_load = providers.Object(system_load)
     monitoring_service = providers.Resource(
         _monitoring_service,
@@ -174,17 +212,25 @@ def build(
     """
     where = DataDir.resolve(data_dir)
     prepare_data_dir(where)
+    leftover = recover_interrupted_restore(where.database)
     user_config = Path(config_file).expanduser().resolve() if config_file else where.config_file
     settings = load_settings(user_config, must_exist=config_file is not None)
     log_file = configure_logging(where.logs, settings.logging.level)
     log.info("starting with data directory %s (log %s)", where.root, log_file)
+    if leftover:
+        log.warning("found %s; cleaned up", leftover)
 
     container = Container(data_dir=where, settings=settings, config_file=user_config)
     container.init_resources()
     if not migrate:
         return container
     try:
-        container.migrator().ensure_current()
+        migrator = container.migrator()
+        current = migrator.current()
+        if current is not None and current != migrator.head():
+            # An existing database is about to change schema: keep a copy of it first.
+            container.backup_service().create(kind="pre-migration", note=f"before {current}")
+        migrator.ensure_current()
         batches = container.batch_service()
         batches.recover_interrupted()
         if settings.history.retention_days:

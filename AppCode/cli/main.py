@@ -12,7 +12,7 @@ import logging
 import sys
 
 from AppCode import __version__
-from AppCode.cli import db_cmd, history_cmd, monitor_cmd, run_cmd, scripts_cmd
+from AppCode.cli import backup_cmd, db_cmd, history_cmd, monitor_cmd, run_cmd, scripts_cmd
 from AppCode.cli.output import print_error
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError, ScriptBatchError
 
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(commands, common)
     history_cmd.register(commands, common)
     monitor_cmd.register(commands, common)
+    backup_cmd.register(commands, common)
     scripts_cmd.register(commands, common)
     db_cmd.register(commands, common)
     return parser

@@ -176,7 +176,19 @@ class BatchService:
         return self._engine.live_output(execution_id)
 
     def is_running(self) -> bool:
+        """Whether this process runs a batch."""
         return bool(self._engine.active_batches())
+
+    def running_anywhere(self) -> bool:
+        """Whether any live process (this one, a CLI run, the API server) runs a batch on
+        this database."""
+        if self.is_running():
+            return True
+        with self._uow() as uow:
+            return any(
+                self._processes.owner_alive(b.owner_pid, b.owner_host, b.owner_token)
+                for b in uow.batches.unfinished()
+            )
 
     def _submit(
         self,

@@ -6,9 +6,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from AppCode.core.analyzers.performance import Finding
-from AppCode.core.domain.models import Batch, Execution, ExecutionStatus, MetricSample, Script
+from AppCode.core.domain.models import (
+    BackupRecord,
+    Batch,
+    Execution,
+    ExecutionStatus,
+    MetricSample,
+    Script,
+)
 
 __all__ = [
+    "backup_json",
     "batch_json",
     "execution_json",
     "finding_json",
@@ -120,3 +128,22 @@ def metric_json(m: MetricSample) -> dict[str, Any]:
 
 def finding_json(f: Finding) -> dict[str, Any]:
     return {"kind": f.kind, "script": f.script, "message": f.message, "figures": dict(f.figures)}
+
+
+def backup_json(r: BackupRecord) -> dict[str, Any]:
+    """A backup record as ``backup create --json`` and ``backup list --json`` print it."""
+    return {
+        "id": r.id,
+        "path": r.path,
+        "kind": r.kind,
+        "created_at": iso(r.created_at),
+        "size_bytes": r.size_bytes,
+        "sha256": r.sha256,
+        "app_version": r.app_version,
+        "schema_revision": r.schema_revision,
+        "base_id": r.base_id,
+        "includes_logs": r.includes_logs,
+        "note": r.note,
+        "verified_at": iso(r.verified_at),
+        "verified_ok": r.verified_ok,
+    }

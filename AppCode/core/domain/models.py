@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "Attempt",
+    "BackupRecord",
     "Batch",
     "BatchStatus",
     "Execution",
@@ -204,3 +205,22 @@ class SystemReading:
     system: MetricSample
     app: ProcessFigures
     scripts: dict[str, ProcessFigures]
+
+
+@dataclass
+class BackupRecord:
+    """One backup archive: what it holds and whether it verified."""
+
+    id: str
+    path: str
+    kind: str  # manual, scheduled, pre-restore, pre-migration
+    created_at: datetime
+    size_bytes: int
+    sha256: str
+    app_version: str
+    schema_revision: str | None = None
+    base_id: str | None = None  # the backup holding the run logs this one did not repeat
+    includes_logs: bool = False
+    note: str | None = None
+    verified_at: datetime | None = None
+    verified_ok: bool | None = None

@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 from AppCode.core.domain.models import (
     Attempt,
+    BackupRecord,
     Batch,
     Execution,
     ExecutionStatus,
@@ -21,6 +22,8 @@ from AppCode.core.domain.models import (
 )
 
 __all__ = [
+    "BackupArchiver",
+    "BackupRepository",
     "BatchRepository",
     "ExecutionFilter",
     "ExecutionRepository",
@@ -155,6 +158,53 @@ class MetricsRepository(Protocol):
         ...
 
 
+class BackupRepository(Protocol):
+    """The ``backup_records`` table."""
+
+    def add(self, record: BackupRecord) -> None: ...
+
+    def all(self) -> list[BackupRecord]:
+        """Every record, newest first."""
+        ...
+
+    def update(self, record: BackupRecord) -> None: ...
+
+    def delete(self, backup_id: str) -> None: ...
+
+
+class BackupArchiver(Protocol):
+    """Writes, reads and checks backup archives, and puts a backup's database in place."""
+
+    def write(
+        self,
+        path: str,
+        *,
+        kind: str,
+        note: str | None,
+        include_logs: bool,
+        base: BackupRecord | None,
+    ) -> BackupRecord:
+        """Create the archive at ``path`` (atomically) and return its record."""
+        ...
+
+    def read(self, path: str) -> BackupRecord:
+        """The record an archive describes (from its manifest), without checking it."""
+        ...
+
+    def verify(self, path: str) -> None:
+        """Check every member's checksum and the database snapshot; raise BackupError."""
+        ...
+
+    def log_members(self, path: str) -> dict[str, str]:
+        """The run logs an archive lists (incremental ones included): ``{name: sha256}``."""
+        ...
+
+    def install(self, path: str, chain: Sequence[str]) -> Callable[[], None]:
+        """Put the archive's database and config in place (logs from ``chain``, oldest
+        first); returns a function that undoes it all. Atomic per file."""
+        ...
+
+
 class ProcessTable(Protocol):
     """The operating system's view of processes, for crash recovery."""
 
@@ -181,6 +231,7 @@ class UnitOfWork(Protocol):
     batches: BatchRepository
     executions: ExecutionRepository
     metrics: MetricsRepository
+    backups: BackupRepository
 
     def __enter__(self) -> Self: ...
 

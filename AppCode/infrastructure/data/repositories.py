@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from AppCode.core.domain.events import ExecutionStarted
 from AppCode.core.domain.models import (
     Attempt,
+    BackupRecord,
     Batch,
     BatchStatus,
     Execution,
@@ -22,6 +23,7 @@ from AppCode.core.domain.models import (
 )
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.infrastructure.data.orm import (
+    BackupRecordRow,
     BatchRow,
     ExecutionAttemptRow,
     ExecutionRow,
@@ -364,6 +366,65 @@ class SqlMetricsRepository:
             .where(ExecutionRow.id == execution_id, ExecutionRow.memory_peak_bytes.is_(None))
             .values(memory_peak_bytes=peak_bytes)
         )
+
+
+class SqlBackupRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: BackupRecord) -> None:
+        self._session.add(BackupRecordRow(**_backup_values(record)))
+        self._session.flush()
+
+    def all(self) -> list[BackupRecord]:
+        query = select(BackupRecordRow).order_by(BackupRecordRow.created_at.desc())
+        return [_backup(r) for r in self._session.scalars(query)]
+
+    def update(self, record: BackupRecord) -> None:
+        values = _backup_values(record)
+        values.pop("id")
+        self._session.execute(
+            update(BackupRecordRow).where(BackupRecordRow.id == record.id).values(**values)
+        )
+
+    def delete(self, backup_id: str) -> None:
+        self._session.execute(delete(BackupRecordRow).where(BackupRecordRow.id == backup_id))
+
+
+def _backup_values(r: BackupRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "path": r.path,
+        "kind": r.kind,
+        "created_at": r.created_at,
+        "size_bytes": r.size_bytes,
+        "sha256": r.sha256,
+        "app_version": r.app_version,
+        "schema_revision": r.schema_revision,
+        "base_id": r.base_id,
+        "includes_logs": r.includes_logs,
+        "note": r.note,
+        "verified_at": r.verified_at,
+        "verified_ok": r.verified_ok,
+    }
+
+
+def _backup(row: BackupRecordRow) -> BackupRecord:
+    return BackupRecord(
+        id=row.id,
+        path=row.path,
+        kind=row.kind,
+        created_at=row.created_at,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        app_version=row.app_version,
+        schema_revision=row.schema_revision,
+        base_id=row.base_id,
+        includes_logs=row.includes_logs,
+        note=row.note,
+        verified_at=row.verified_at,
+        verified_ok=row.verified_ok,
+    )
 
 
 def _metric_values(m: MetricSample) -> dict[str, Any]:

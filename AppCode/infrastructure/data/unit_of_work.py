@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from AppCode.infrastructure.data.database import database_error
 from AppCode.infrastructure.data.repositories import (
+    SqlBackupRepository,
     SqlBatchRepository,
     SqlExecutionRepository,
     SqlMetricsRepository,
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.batches = SqlBatchRepository(self.session)
         self.executions = SqlExecutionRepository(self.session)
         self.metrics = SqlMetricsRepository(self.session)
+        self.backups = SqlBackupRepository(self.session)
         return self
 
     def __exit__(

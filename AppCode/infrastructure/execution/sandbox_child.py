@@ -116,13 +116,30 @@ _EXEC_CALLS = ("execve", "execveat", "fork", "vfork")
 # Audit events that change the file system, and which of their arguments are paths: each must
 # lie in a writable folder (a hard link's source too: it would make an outside file writable).
 _PATH_EVENTS = {
-    "os.link": (0, 1), "os.rename": (0, 1), "os.remove": (0,), "os.rmdir": (0,),
-    "os.mkdir": (0,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,),
-    "os.symlink": (1,), "os.utime": (0,), "os.chflags": (0,), "os.mkfifo": (0,),
-    "os.mknod": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1),
+    "os.link": (0, 1),
+    "os.rename": (0, 1),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.symlink": (1,),
+    "os.utime": (0,),
+    "os.chflags": (0,),
+    "os.mkfifo": (0,),
+    "os.mknod": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.move": (0, 1),
 }
-_EVENT_VERBS = {"os.link": "hard-linking", "os.rename": "renaming", "os.remove": "deleting",
-                "os.rmdir": "deleting", "shutil.rmtree": "deleting", "os.symlink": "creating"}
+_EVENT_VERBS = {
+    "os.link": "hard-linking",
+    "os.rename": "renaming",
+    "os.remove": "deleting",
+    "os.rmdir": "deleting",
+    "shutil.rmtree": "deleting",
+    "os.symlink": "creating",
+}
 
 # Always writable, also under strict: the null device and the terminal.
 _DEVICES = ("/dev/null", "/dev/tty", "/dev/zero")
@@ -456,7 +473,11 @@ def _resolver():  # type: ignore[no-untyped-def]
     ``abspath``, ``getcwd`` and friends in module globals on every call, so a script that
     replaced them would steer it; this one cannot be steered that way."""
     getcwd, lstat, readlink, fspath, fsdecode = (
-        os.getcwd, os.lstat, os.readlink, os.fspath, os.fsdecode
+        os.getcwd,
+        os.lstat,
+        os.readlink,
+        os.fspath,
+        os.fsdecode,
     )
     import stat
 
