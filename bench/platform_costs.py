@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import PYTHON, Row
@@ -87,8 +86,10 @@ def _launch_costs(quick: bool) -> list[dict[str, object]]:
                     "value": round(cost_ms, 2),
                     "unit": "ms",
                     "target": 5.0,
-                    "note": f"{off * 1000:.1f} ms per script without, {standard * 1000:.1f} ms with "
-                    f"({count} scripts, one at a time)",
+                    "note": (
+                        f"{off * 1000:.1f} ms per script without, {standard * 1000:.1f} ms "
+                        f"with ({count} scripts, one at a time)"
+                    ),
                 }
             )
     finally:
