@@ -122,8 +122,13 @@ class AfterRestore:
     def __call__(self) -> None:
         self._migrator.ensure_current()
         fresh = load_settings(self._config_file)
+        # Field by field into the existing section objects: services hold those objects.
         for section in Settings.model_fields:
-            setattr(self._settings, section, getattr(fresh, section))
+            current, restored = getattr(self._settings, section), getattr(fresh, section)
+            for key in type(current).model_fields:
+                setattr(current, key, getattr(restored, key))
+            for key, value in (restored.model_extra or {}).items():
+                setattr(current, key, value)
 
 
 class Container(containers.DeclarativeContainer):

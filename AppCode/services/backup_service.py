@@ -242,6 +242,7 @@ class BackupService:
                     f"the restore failed and the previous state is back in place: {exc}",
                     hint=f"A copy of the previous state is also in {safety.path}.",
                 ) from None
+            self._archiver.forget_previous()
         self._cache.invalidate("scripts")
         self._cache.invalidate("history")
         self.backups()  # records of archives newer than the restored database come back

@@ -204,6 +204,10 @@ class BackupArchiver(Protocol):
         first); returns a function that undoes it all. Atomic per file."""
         ...
 
+    def forget_previous(self) -> None:
+        """The restore is confirmed: drop the copy of the previous database kept for undo."""
+        ...
+
 
 class ProcessTable(Protocol):
     """The operating system's view of processes, for crash recovery."""

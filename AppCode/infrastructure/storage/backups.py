@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -217,7 +218,7 @@ class ZipBackupArchiver:
                             hint="Use another backup.",
                         )
                 self._verify_database(zf, manifest, path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
             raise BackupError(
                 f"backup {path} cannot be read: {exc}",
                 hint="The file is damaged or truncated; use another backup.",
