@@ -189,8 +189,10 @@ def test_a_batch_starts_monitoring_and_its_samples_are_stored(container, tmp_pat
     service = container.batch_service()
     handle = service.start({"paths": [str(script)], "each_args": [["1"], ["2"]]})
     monitoring = container.monitoring_service()
-    wait_until(lambda: any(len(s.scripts) == 2 for s in monitoring.recent()),
-               what="both running scripts in a sample")
+    wait_until(
+        lambda: any(len(s.scripts) == 2 for s in monitoring.recent()),
+        what="both running scripts in a sample",
+    )
     release.write_text("go")
     assert service.wait(handle, 60)
     assert monitoring.is_running
