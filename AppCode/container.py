@@ -198,7 +198,11 @@ class Container(containers.DeclarativeContainer):
         event_bus,
     )
     history_service = providers.Singleton(
-        HistoryService, uow=uow.provider, cache=cache, read_log=providers.Object(read_log)
+        HistoryService,
+        uow=uow.provider,
+        cache=cache,
+        read_log=providers.Object(read_log),
+        flush_results=result_writer.provided.flush,
     )
 
 

@@ -51,7 +51,9 @@ class BackupService:
         self._batch_running = batch_running
         self._after_restore = after_restore
         self._cache = cache
-        self._lock = threading.Lock()  # one backup or restore at a time in this process
+        # One backup, restore or record sync at a time in this process (a sync must not record
+        # an archive that is being written and recorded right now).
+        self._lock = threading.RLock()
 
     @property
     def directory(self) -> Path:
@@ -108,7 +110,7 @@ class BackupService:
         """Every backup, newest first: the records, plus archives found in the backup folder
         that the database does not know (after a restore, or copied in by hand)."""
         self._permissions.require("list backups", Level.VIEW)
-        with self._uow() as uow:
+        with self._lock, self._uow() as uow:
             records = {r.id: r for r in uow.backups.all()}
             known_paths = {os.path.realpath(r.path) for r in records.values()}
             added = []

@@ -132,6 +132,7 @@ class BatchService:
     def rerun(self, batch_ref: str, *, failed_only: bool = False) -> BatchHandle:
         """A new batch with the scripts and arguments of an old one (only those that did not
         succeed, with ``failed_only``), and its options."""
+        self._flush_results(30.0)  # a batch that just finished: its final statuses stored
         with self._uow() as uow:
             old = self._find_batch(uow, batch_ref)
             previous = uow.executions.of_batch(old.id)

@@ -20,16 +20,26 @@ T = TypeVar("T", Batch, Execution)
 class HistoryService:
     """Read-only use cases over stored runs, shared by the GUI, the CLI and the API."""
 
-    def __init__(self, uow: UnitOfWorkFactory, cache: CacheManager, read_log: LogReader) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        cache: CacheManager,
+        read_log: LogReader,
+        flush_results: Callable[[float], bool] = lambda timeout: True,
+    ) -> None:
         self._uow = uow
         self._cache = cache
         self._read_log = read_log
+        # Results this process's engine produced are stored a few ms after they happen; a
+        # query waits for them, so a batch that just finished shows its final statuses.
+        self._flush_results = flush_results
 
     def executions(
         self, where: ExecutionFilter, *, limit: int = 100, after: str | None = None
     ) -> list[Execution]:
         """Matching executions, newest first; pass the last id of a page as ``after`` for the
         next one."""
+        self._flush_results(10.0)
         with self._uow() as uow:
             return uow.executions.query(where, limit=limit, after=after)
 
@@ -58,6 +68,7 @@ class HistoryService:
 
     def batch(self, ref: str) -> tuple[Batch, list[Execution]]:
         """A batch by id or unique id prefix, with its executions in queue order."""
+        self._flush_results(10.0)
         with self._uow() as uow:
             batch = find_batch(uow, ref)
             return batch, uow.executions.of_batch(batch.id)

@@ -1,8 +1,8 @@
 """Desktop app start-up: ``scriptbatch-gui`` and ``scriptbatch`` without a command.
 
 Order: preflight (display and Qt libraries), QApplication, language and fonts, single-instance
-check on the data directory, the app container (database, migrations), first-start examples,
-then the main window with its ViewModels.
+check on the data directory, the app container (database, migrations), the backup scheduler
+(stopped on exit), first-start examples, then the main window with its ViewModels.
 """
 
 from __future__ import annotations
@@ -161,7 +161,12 @@ def run_gui(data_dir: str | None = None, config_file: str | None = None) -> int:
     language = choose_language(settings.ui.language, QLocale.system().name())
     translators = install_language(app, language)
     apply_theme(app, settings.ui.theme)
+    from AppCode.services.backup_service import BackupScheduler
+
+    # Scheduled backups while the app runs; the first check at once catches up a missed one.
+    scheduler = BackupScheduler(container.backup_service())
     try:
+        scheduler.start()
         window = _build_window(container, QSettings())
         server = QLocalServer(app)
         QLocalServer.removeServer(key)
@@ -174,6 +179,7 @@ def run_gui(data_dir: str | None = None, config_file: str | None = None) -> int:
         server.close()
         return code
     finally:
+        scheduler.stop()
         del translators
         container.shutdown_resources()
         lock.unlock()
@@ -193,6 +199,7 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     from AppCode.services.settings import save_user_settings
     from AppCode.ui.dialogs.execution_dialog import ExecutionDialog
     from AppCode.ui.dialogs.settings_dialog import SettingsDialog
+    from AppCode.ui.viewmodels.backup_viewmodel import BackupViewModel
     from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
     from AppCode.ui.viewmodels.history_viewmodel import ExecutionDetailsViewModel, HistoryViewModel
     from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
@@ -238,6 +245,7 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         SystemLoadViewModel(container.system_load()),
         PerformanceViewModel(monitoring),
         AnalysisViewModel(monitoring),
+        BackupViewModel(container.backup_service()),
         open_settings=open_settings,
         open_execution=open_execution,
         log_folder=str(container.data_dir().logs),

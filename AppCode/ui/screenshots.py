@@ -2,8 +2,9 @@
 
 Runs the real app on a temporary data directory with the bundled examples, starts a batch, and
 grabs the window mid-batch (with the performance panel), the performance panel a little later,
-the output viewer, the history view, the analysis tab and the settings dialog; with
-``--language zh_CN`` it grabs the Chinese main window. Monitoring samples every 0.25 s here
+the output viewer, the history view, the analysis tab, the settings dialog and the Manage
+backups dialog (three backups, one verified); with ``--language zh_CN`` it grabs the Chinese
+main window. Monitoring samples every 0.25 s here
 (1 s by default) so that the charts have points after the few seconds the batch takes.
 """
 
@@ -132,10 +133,33 @@ def capture(out_dir: Path, language: str) -> list[Path]:
         _settle(app, 0.5)
         grab(dialog, "settings")
         dialog.close()
+        grab_backups(app, window, grab)
     window.shutdown_viewmodels()
     container.shutdown_resources()
     del translators
     return saved
+
+
+def grab_backups(app, window, grab) -> None:  # type: ignore[no-untyped-def]
+    """The Manage backups dialog with three backups, the oldest one verified."""
+    from AppCode.ui.dialogs.backup_dialogs import ManageBackupsDialog
+
+    backups = window._backups
+    for note in ("before the quarterly clean-up", None, "after adding the report scripts"):
+        count = len(backups.backups)
+        backups.create(note)
+        _wait(app, lambda count=count: len(backups.backups) > count and not backups.is_busy)
+    oldest = backups.backups[-1].id
+    backups.verify(oldest)
+    _wait(app, lambda: not backups.is_busy and bool(backups.find(oldest).verified_ok))
+    dialog = ManageBackupsDialog(backups, window)
+    dialog.resize(920, 360)
+    dialog.show()
+    _wait(app, lambda: dialog.table.rowCount() == 3)
+    dialog.table.selectRow(2)
+    _settle(app, 0.5)
+    grab(dialog, "backups")
+    dialog.close()
 
 
 def main(argv: list[str] | None = None) -> int:

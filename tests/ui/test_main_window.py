@@ -50,7 +50,7 @@ def test_running_two_ticked_examples_fills_the_table(qtbot, window) -> None:  # 
     status_column = model.COLUMNS.index("status")
     texts = {model.index(r, status_column).data() for r in range(2)}
     assert texts == {"succeeded", "failed"}
-    assert window.batch_panel.progress.value() == 2
+    qtbot.waitUntil(lambda: window.batch_panel.progress.value() == 2, timeout=5_000)
     assert "Succeeded 1" in window.counts_label.text()
     assert window.rerun_action.isEnabled() and window.run_action.isEnabled()
     assert not window.stop_action.isEnabled()
@@ -129,7 +129,7 @@ def test_window_state_and_run_options_are_remembered(qtbot, container, tmp_path)
 
 def test_view_menu_toggles_the_performance_dock(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Run", "&View", "&Tools", "&Help"]
+    assert menus == ["&File", "&Run", "&View", "&Backup", "&Tools", "&Help"]
     action = window.performance_action
     assert action in window.view_menu.actions() and action.text() == "&Performance panel"
     dock = window.performance_dock

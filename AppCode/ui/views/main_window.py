@@ -2,7 +2,7 @@
 the performance panel docked on the right.
 
 Later features plug in without placeholders: docks go in the dock areas, batch controls after
-``BatchPanel.extra_controls``, and menus between Run and Help.
+``BatchPanel.extra_controls``, and menus between Run and Help (Backup sits before Tools).
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ from PyQt5.QtWidgets import (
 )
 
 from AppCode import __version__
+from AppCode.core.domain.models import BackupRecord
+from AppCode.ui.dialogs.backup_dialogs import (
+    BusyProgress,
+    ManageBackupsDialog,
+    RestoreDialog,
+    ask_and_create_backup,
+)
+from AppCode.ui.viewmodels.backup_viewmodel import BackupViewModel
 from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.viewmodels.history_viewmodel import HistoryViewModel
 from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
@@ -54,6 +62,7 @@ class MainWindow(QMainWindow):
         load: SystemLoadViewModel,
         performance: PerformanceViewModel,
         analysis: AnalysisViewModel,
+        backups: BackupViewModel,
         *,
         open_settings: Callable[[QWidget], None],
         open_execution: Callable[[QWidget, str], None],
@@ -67,6 +76,8 @@ class MainWindow(QMainWindow):
         self._load = load
         self._performance = performance
         self._analysis = analysis
+        self._backups = backups
+        self._backup_dialog: QWidget | None = None  # the open Restore or Manage dialog
         self._open_settings = open_settings
         self._open_execution = open_execution
         self._log_folder = log_folder
@@ -132,6 +143,11 @@ class MainWindow(QMainWindow):
         batch.error_occurred.connect(self._show_error)
         history.error_occurred.connect(self._show_error)
         performance.error_occurred.connect(self._show_error)
+        self.backup_progress = BusyProgress(backups, self)
+        backups.error_occurred.connect(self._on_backup_error)
+        backups.created.connect(self._on_backup_created)
+        backups.restored.connect(self._on_restored)
+        backups.busy_changed.connect(lambda _busy, _text: self._update_backup_actions())
         batch.running_changed.connect(self._on_running_changed)
         batch.counts_changed.connect(self._on_counts)
         batch.rerun_available.connect(self.rerun_action.setEnabled)
@@ -191,6 +207,24 @@ class MainWindow(QMainWindow):
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_folder))
         )
 
+        self.create_backup_action = QAction(self.tr("&Create backup…"), self)
+        self.create_backup_action.setToolTip(
+            self.tr("Back up the database (scripts, runs, history) and the settings now")
+        )
+        self.restore_backup_action = QAction(self.tr("&Restore…"), self)
+        self.restore_backup_action.setToolTip(
+            self.tr("Replace the current data with a backup (not while a batch runs)")
+        )
+        self.manage_backups_action = QAction(self.tr("&Manage backups…"), self)
+        self.manage_backups_action.setToolTip(
+            self.tr("Verify and delete backups, open the backup folder")
+        )
+        self.create_backup_action.triggered.connect(self.create_backup)
+        self.restore_backup_action.triggered.connect(lambda: self.open_backup_dialog(RestoreDialog))
+        self.manage_backups_action.triggered.connect(
+            lambda: self.open_backup_dialog(ManageBackupsDialog)
+        )
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
@@ -205,6 +239,11 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.find_action)
         self.view_menu: QMenu = bar.addMenu(self.tr("&View"))
         self.view_menu.addAction(self.performance_action)
+        self.backup_menu: QMenu = bar.addMenu(self.tr("&Backup"))
+        self.backup_menu.addAction(self.create_backup_action)
+        self.backup_menu.addAction(self.restore_backup_action)
+        self.backup_menu.addSeparator()
+        self.backup_menu.addAction(self.manage_backups_action)
         self.tools_menu: QMenu = bar.addMenu(self.tr("&Tools"))
         self.tools_menu.addAction(self.settings_action)
         help_menu = bar.addMenu(self.tr("&Help"))
@@ -225,6 +264,22 @@ class MainWindow(QMainWindow):
         edit.blockSignals(False)
         self.tabs.setCurrentIndex(HISTORY_TAB)
         self._history.set_script_text(script_path)
+
+    def create_backup(self) -> None:
+        """Backup > Create backup: an optional note, then the backup in the background."""
+        ask_and_create_backup(self._backups, self, self.backup_progress)
+
+    def open_backup_dialog(
+        self, dialog_class: type[RestoreDialog] | type[ManageBackupsDialog]
+    ) -> None:
+        """Open the Restore or Manage dialog (modal); it reports its own errors."""
+        dialog = dialog_class(self._backups, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self._backup_dialog = dialog
+        try:
+            dialog.exec_()
+        finally:
+            self._backup_dialog = None
 
     def _focus_find(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -280,6 +335,36 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(running)
         if running:
             self.rerun_action.setEnabled(False)
+        self._update_backup_actions()
+
+    def _update_backup_actions(self) -> None:
+        busy = self._backups.is_busy
+        self.create_backup_action.setEnabled(not busy)
+        self.restore_backup_action.setEnabled(not busy and not self._batch.is_running)
+
+    def _on_backup_created(self, record: BackupRecord) -> None:
+        self.statusBar().showMessage(
+            self.tr("Backup written: {path} ({size})").format(
+                path=record.path, size=fmt.size(record.size_bytes)
+            ),
+            15000,
+        )
+
+    def _on_restored(self, _backup_id: str, pre_restore_path: str) -> None:
+        """Show the restored data: the library, the history and the analysis are reloaded."""
+        self._library.refresh()
+        self._history.reload()
+        self.analysis_view.mark_stale()
+        self.statusBar().showMessage(
+            self.tr("Backup restored; the previous state is in {path}").format(
+                path=pre_restore_path
+            ),
+            15000,
+        )
+
+    def _on_backup_error(self, message: str) -> None:
+        if self._backup_dialog is None:  # an open backup dialog shows its own errors
+            self._show_error(message)
 
     def _on_counts(self, counts: dict[str, int]) -> None:
         failed = sum(counts.get(s, 0) for s in ("failed", "timed_out", "blocked", "interrupted"))

@@ -66,6 +66,7 @@ class ExecutionTableModel(QAbstractTableModel):
             "memory": self.tr("Peak memory"),
             "error": self.tr("Error"),
         }
+        self._texts: dict[int, list[str]] = {}
         vm.rows_reset.connect(self._on_reset)
         vm.rows_changed.connect(self._on_changed)
 
@@ -92,10 +93,12 @@ class ExecutionTableModel(QAbstractTableModel):
         if role == STATUS_ROLE:
             return execution
         if role == Qt.DisplayRole:
-            text = self._text(execution, column)
-            if column == "status" and _degraded(execution):
-                text += self.tr(" · reduced isolation")
-            return text
+            # Painting asks for every visible cell many times a second: texts are computed
+            # once per change of the row, not per call.
+            texts = self._texts.get(index.row())
+            if texts is None:
+                texts = self._texts[index.row()] = self._row_texts(execution)
+            return texts[index.column()]
         if column == "status":
             if role == Qt.DecorationRole:
                 if _degraded(execution):
@@ -129,6 +132,12 @@ class ExecutionTableModel(QAbstractTableModel):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
+    def _row_texts(self, e: Execution) -> list[str]:
+        texts = [self._text(e, column) for column in self.COLUMNS]
+        if _degraded(e):
+            texts[0] += self.tr(" · reduced isolation")
+        return texts
+
     def _text(self, e: Execution, column: str) -> str:
         if column == "status":
             return fmt.status_label(e.status, e.attempts)
@@ -154,19 +163,37 @@ class ExecutionTableModel(QAbstractTableModel):
 
     def _on_reset(self, _rows: list[Execution]) -> None:
         self.beginResetModel()
+        self._texts.clear()
         self.endResetModel()
 
     def _on_changed(self, rows: list[int]) -> None:
-        if rows:
-            last = self.columnCount() - 1
-            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], last))
+        """Repaint only the rows that changed (runs of neighbours at once), not every row
+        between the first and the last."""
+        for row in rows:
+            self._texts.pop(row, None)
+        last = self.columnCount() - 1
+        for first, end in _runs(rows):
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
     def refresh_running(self) -> None:
         """Durations of running executions tick every second."""
         running = [i for i, e in enumerate(self._vm.rows) if e.status is ExecutionStatus.RUNNING]
-        if running:
-            column = self.COLUMNS.index("duration")
-            self.dataChanged.emit(self.index(running[0], 0), self.index(running[-1], column + 1))
+        column = self.COLUMNS.index("duration")
+        for row in running:
+            self._texts.pop(row, None)
+        for first, end in _runs(running):
+            self.dataChanged.emit(self.index(first, column), self.index(end, column))
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of neighbours: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _degraded(execution: Execution) -> bool:
@@ -325,6 +352,11 @@ class BatchPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         vm.counts_changed.connect(self._on_counts)
         vm.rows_reset.connect(lambda rows: self._on_counts(vm.counts()))
+        self._pending_counts: dict[str, int] = {}
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(250)
+        self._progress_timer.timeout.connect(self._show_progress)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.model.refresh_running)
@@ -345,6 +377,14 @@ class BatchPanel(QWidget):
             self.execution_selected.emit(current.data(ID_ROLE))
 
     def _on_counts(self, counts: dict[str, int]) -> None:
+        # QProgressBar.setValue repaints at once (with every pending paint of the window), so
+        # the bar follows the counts at most four times a second.
+        self._pending_counts = counts
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        counts = self._pending_counts
         self.progress.setFormat(self.tr("%v of %m done"))
         self.progress.setMaximum(max(counts.get("total", 0), 1))
         self.progress.setValue(counts.get("done", 0))
