@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from AppCode.core.engines.engine import ExecutionEngine
 from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.managers.script_manager import ScriptManager
-from AppCode.core.security.permissions import LocalAdmin
 from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
 from AppCode.infrastructure.data.migrations import Migrator
 from AppCode.infrastructure.data.result_writer import ResultWriter
@@ -35,6 +34,7 @@ from AppCode.infrastructure.monitoring.sampler import PsutilSampler
 from AppCode.infrastructure.storage.backups import ZipBackupArchiver, recover_interrupted_restore
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
+from AppCode.services.access import SessionAccess
 from AppCode.services.backup_service import BackupService
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
@@ -42,6 +42,8 @@ from AppCode.services.monitoring_service import MonitoringService
 from AppCode.services.policies import PolicyResolver
 from AppCode.services.script_service import ScriptService
 from AppCode.services.settings import Settings, load_settings
+from AppCode.services.settings_service import SettingsService
+from AppCode.services.user_service import UserService
 from AppCode.utils.data_dir import DataDir
 from AppCode.utils.resources import bundled_path
 
@@ -82,6 +84,7 @@ def _monitoring_service(
     engine: ExecutionEngine,
     writer: ResultWriter,
     bus: EventBus,
+    access: SessionAccess,
 ) -> Iterator[MonitoringService]:
     service = MonitoringService(
         PsutilSampler,
@@ -90,6 +93,7 @@ def _monitoring_service(
         settings.monitoring,
         queue_depth=engine.queue_depth,
         flush_results=writer.flush,
+        access=access,
     )
     unsubscribe = bus.subscribe(service.on_event)
     yield service
@@ -142,10 +146,13 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(unit_of_work_factory, database)
     uow = providers.Factory(SqlUnitOfWork, database, session_factory)
 
+    access = providers.Singleton(SessionAccess, uow.provider, settings.provided.auth)
+    user_service = providers.Singleton(UserService, uow.provider, access)
+    settings_service = providers.Singleton(SettingsService, config_file, access)
     cache = providers.Singleton(TTLCacheManager, providers.Callable(_cache_regions, settings))
     script_manager = providers.Singleton(ScriptManager)
     script_service = providers.Singleton(
-        ScriptService, uow=uow.provider, cache=cache, manager=script_manager
+        ScriptService, uow=uow.provider, cache=cache, manager=script_manager, access=access
     )
 
     event_bus = providers.Singleton(EventBus)
@@ -167,8 +174,8 @@ class Container(containers.DeclarativeContainer):
         runs_dir=data_dir.provided.runs,
         remove_log=providers.Object(remove_log),
         policies=policy_resolver,
+        access=access,
     )
-    permissions = providers.Singleton(LocalAdmin)
     backup_archiver = providers.Singleton(
         ZipBackupArchiver,
         database,
@@ -182,7 +189,7 @@ class Container(containers.DeclarativeContainer):
         archiver=backup_archiver,
         settings=settings.provided.backup,
         default_directory=data_dir.provided.backups,
-        permissions=permissions,
+        access=access,
         batch_running=batch_service.provided.running_anywhere,
         after_restore=providers.Singleton(AfterRestore, migrator, settings, config_file),
         cache=cache,
@@ -196,6 +203,7 @@ class Container(containers.DeclarativeContainer):
         execution_engine,
         result_writer,
         event_bus,
+        access,
     )
     history_service = providers.Singleton(
         HistoryService,
@@ -203,6 +211,7 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         read_log=providers.Object(read_log),
         flush_results=result_writer.provided.flush,
+        access=access,
     )
 
 
@@ -236,14 +245,15 @@ def build(
     try:
         migrator = container.migrator()
         current = migrator.current()
-        if current is not None and current != migrator.head():
-            # An existing database is about to change schema: keep a copy of it first.
-            container.backup_service().create(kind="pre-migration", note=f"before {current}")
-        migrator.ensure_current()
-        batches = container.batch_service()
-        batches.recover_interrupted()
-        if settings.history.retention_days:
-            batches.prune(timedelta(days=settings.history.retention_days))
+        with container.access().system():
+            if current is not None and current != migrator.head():
+                # An existing database is about to change schema: keep a copy of it first.
+                container.backup_service().create(kind="pre-migration", note=f"before {current}")
+            migrator.ensure_current()
+            batches = container.batch_service()
+            batches.recover_interrupted()
+            if settings.history.retention_days:
+                batches.prune(timedelta(days=settings.history.retention_days))
     except BaseException:
         container.shutdown_resources()
         raise
@@ -257,6 +267,7 @@ def install_examples(container: Container) -> bool:
     if target.exists():
         return False
     shutil.copytree(bundled_path("examples"), target, ignore=shutil.ignore_patterns("__pycache__"))
-    container.script_service().add([target], tags=[EXAMPLE_TAG])
+    with container.access().system():
+        container.script_service().add([target], tags=[EXAMPLE_TAG])
     log.info("example scripts installed in %s", target)
     return True

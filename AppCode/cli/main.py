@@ -8,11 +8,21 @@ tracebacks go to the app log only.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import os
 import sys
 
 from AppCode import __version__
-from AppCode.cli import backup_cmd, db_cmd, history_cmd, monitor_cmd, run_cmd, scripts_cmd
+from AppCode.cli import (
+    backup_cmd,
+    db_cmd,
+    history_cmd,
+    monitor_cmd,
+    run_cmd,
+    scripts_cmd,
+    users_cmd,
+)
 from AppCode.cli.output import print_error
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError, ScriptBatchError
 
@@ -36,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="user config file (default: config.toml in the data directory)",
     )
+    common.add_argument(
+        "--user",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="act as this user (multi-user mode); the password comes from "
+        "$SCRIPTBATCH_PASSWORD or is asked on the terminal",
+    )
     parser = argparse.ArgumentParser(
         prog="scriptbatch",
         parents=[common],
@@ -53,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_cmd.register(commands, common)
     scripts_cmd.register(commands, common)
     db_cmd.register(commands, common)
+    users_cmd.register(commands, common)
     return parser
 
 
@@ -66,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             getattr(args, "data_dir", None), getattr(args, "config", None), migrate=args.migrate
         )
         try:
+            if getattr(args, "user", None):
+                _log_in(container, args.user)
             code: int = args.handler(container, args)
             return code
         finally:
@@ -85,6 +105,19 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def _log_in(container: object, name: str) -> None:
+    """``--user NAME``: check the password; the command then acts as that user."""
+    password = os.environ.get("SCRIPTBATCH_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise ConfigurationError(
+                f"--user {name}: a password is needed, and there is no terminal to ask on",
+                hint="Set SCRIPTBATCH_PASSWORD in the environment.",
+            )
+        password = getpass.getpass(f"Password for {name}: ")
+    container.user_service().log_in(name, password)  # type: ignore[attr-defined]
 
 
 def _safe_console() -> None:

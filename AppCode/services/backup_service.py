@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from AppCode.core.domain.errors import BackupError, NotFoundError
+from AppCode.core.domain.errors import BackupError, ConflictError, NotFoundError
 from AppCode.core.domain.models import BackupRecord
 from AppCode.core.domain.ports import BackupArchiver, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
-from AppCode.core.security.permissions import Level, PermissionChecker
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.services.settings import BackupSettings
 
 __all__ = ["BackupScheduler", "BackupService"]
@@ -38,16 +38,16 @@ class BackupService:
         archiver: BackupArchiver,
         settings: BackupSettings,
         default_directory: Path,
-        permissions: PermissionChecker,
         batch_running: Callable[[], bool],
         after_restore: Callable[[], None],
         cache: CacheManager,
+        access: AccessControl = ALLOW_ALL,
     ) -> None:
         self._uow = uow
         self._archiver = archiver
         self._settings = settings
         self._default_directory = default_directory
-        self._permissions = permissions
+        self._access = access
         self._batch_running = batch_running
         self._after_restore = after_restore
         self._cache = cache
@@ -62,9 +62,9 @@ class BackupService:
 
     # -- creating ----------------------------------------------------------------------------
 
+    @requires(Level.MANAGE, "create backup", audit=True)
     def create(self, *, kind: str = "manual", note: str | None = None) -> BackupRecord:
         """Write a new backup archive and record it; applies the retention afterwards."""
-        self._permissions.require("create backup", Level.MANAGE)
         if kind not in KINDS:
             raise BackupError(f"unknown backup kind {kind!r}")
         with self._lock:
@@ -106,10 +106,10 @@ class BackupService:
 
     # -- looking -----------------------------------------------------------------------------
 
+    @requires(Level.VIEW, "list backups")
     def backups(self) -> list[BackupRecord]:
         """Every backup, newest first: the records, plus archives found in the backup folder
         that the database does not know (after a restore, or copied in by hand)."""
-        self._permissions.require("list backups", Level.VIEW)
         with self._lock, self._uow() as uow:
             records = {r.id: r for r in uow.backups.all()}
             known_paths = {os.path.realpath(r.path) for r in records.values()}
@@ -131,6 +131,7 @@ class BackupService:
                 uow.commit()
         return sorted(records.values(), key=lambda r: r.created_at, reverse=True)
 
+    @requires(Level.VIEW, "list backups")
     def find(self, ref: str) -> BackupRecord:
         """A backup by id (or unique prefix), or an archive's path."""
         ref = ref.strip()
@@ -153,10 +154,10 @@ class BackupService:
 
     # -- verifying ---------------------------------------------------------------------------
 
+    @requires(Level.MANAGE, "verify backup", audit=True)
     def verify(self, ref: str) -> BackupRecord:
         """Check an archive completely (and the bases its logs come from); raises
         ``BackupError`` saying what is wrong. The result is recorded."""
-        self._permissions.require("verify backup", Level.MANAGE)
         record = self.find(ref)
         ok = False
         try:
@@ -206,13 +207,13 @@ class BackupService:
 
     # -- restoring ---------------------------------------------------------------------------
 
+    @requires(Level.ADMIN, "restore backup", audit=True)
     def restore(self, ref: str) -> BackupRecord:
         """Replace the current data with a backup's. Returns the pre-restore backup, which
         undoes this restore if needed. All or nothing: on failure, the previous state is back
         and ``BackupError`` says why."""
-        self._permissions.require("restore backup", Level.ADMIN)
         if self._batch_running():
-            raise BackupError(
+            raise ConflictError(
                 "a batch is running: restoring now would replace its history under it",
                 hint="Wait for the batch to finish or stop it, then restore.",
             )
@@ -253,10 +254,10 @@ class BackupService:
 
     # -- retention ---------------------------------------------------------------------------
 
+    @requires(Level.MANAGE, "prune backups", audit=True)
     def prune(self) -> list[BackupRecord]:
         """Keep the newest ``keep_last`` backups, plus the newest verified one and every base a
         kept incremental needs; delete the rest (archive and record). Returns what went."""
-        self._permissions.require("delete backups", Level.MANAGE)
         records = self.backups()
         keep = {r.id for r in records[: self._settings.keep_last]}
         verified = next((r for r in records if r.verified_ok), None)
@@ -270,12 +271,11 @@ class BackupService:
                 current = by_id.get(current.base_id)
         removed = [r for r in records if r.id not in keep]
         for record in removed:
-            self.delete(record.id, _checked=True)
+            self.delete(record.id)
         return removed
 
-    def delete(self, ref: str, *, _checked: bool = False) -> None:
-        if not _checked:
-            self._permissions.require("delete backups", Level.MANAGE)
+    @requires(Level.MANAGE, "delete backup", audit=True)
+    def delete(self, ref: str) -> None:
         record = self.find(ref)
         Path(record.path).unlink(missing_ok=True)
         with self._uow() as uow:
@@ -292,6 +292,12 @@ class BackupService:
         now = now or datetime.now(UTC)
         recent = [r for r in self.backups() if r.kind in ("manual", "scheduled")]
         return not recent or now - recent[0].created_at >= timedelta(hours=hours)
+
+    def back_up_if_due(self) -> BackupRecord | None:
+        """The scheduled backup, if one is due. The application makes it, not the logged-in
+        user (a viewer's session still gets its backups)."""
+        with self._access.system():
+            return self.create(kind="scheduled") if self.due() else None
 
 
 class BackupScheduler:
@@ -320,8 +326,7 @@ class BackupScheduler:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._service.due():
-                    self._service.create(kind="scheduled")
+                self._service.back_up_if_due()
             except Exception:
                 log.exception("scheduled backup failed")
             self._stop.wait(self._every)

@@ -25,6 +25,7 @@ from AppCode.core.domain.models import (
 from AppCode.core.domain.ports import ProcessTable, UnitOfWork, UnitOfWorkFactory
 from AppCode.core.engines.engine import BatchHandle, ExecutionEngine, LaunchPlan, default_jobs
 from AppCode.core.managers.script_manager import ScriptManager, absolute
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.core.security.policy import SandboxPolicy
 from AppCode.services.history_service import find_batch
 from AppCode.services.policies import PolicyOverrides, PolicyResolver
@@ -82,8 +83,10 @@ class BatchService:
         runs_dir: Path,
         remove_log: Callable[[str], None],
         policies: PolicyResolver,
+        access: AccessControl = ALLOW_ALL,
     ) -> None:
         self._uow = uow
+        self._access = access
         self._engine = engine
         self._scripts = scripts
         self._processes = processes
@@ -96,6 +99,7 @@ class BatchService:
 
     # -- running -------------------------------------------------------------------------------
 
+    @requires(Level.EXECUTE, "run batch", audit=True)
     def start(self, request: StartBatch | dict[str, object]) -> BatchHandle:
         """Validate the request, store the batch and all its executions in one transaction, and
         hand it to the engine. Returns at once; the batch runs in the background."""
@@ -129,6 +133,7 @@ class BatchService:
         ]
         return self._submit(batch, executions, policy, honour_pins=not request.no_sandbox)
 
+    @requires(Level.EXECUTE, "rerun batch", audit=True)
     def rerun(self, batch_ref: str, *, failed_only: bool = False) -> BatchHandle:
         """A new batch with the scripts and arguments of an old one (only those that did not
         succeed, with ``failed_only``), and its options."""
@@ -158,10 +163,12 @@ class BatchService:
         ]
         return self._submit(batch, executions, self._policies.resolve(old.options.sandbox_policy))
 
+    @requires(Level.EXECUTE, "cancel batch", audit=True)
     def cancel(self, batch_id: str) -> bool:
         """Stop a running batch (pending executions never start; running ones are killed)."""
         return self._engine.cancel_batch(batch_id, by_user=True)
 
+    @requires(Level.EXECUTE, "cancel execution", audit=True)
     def cancel_execution(self, execution_id: str) -> bool:
         return self._engine.cancel_execution(execution_id)
 
@@ -171,6 +178,7 @@ class BatchService:
             return False
         return self._flush_results(30.0)
 
+    @requires(Level.VIEW, "view output")
     def live_output(self, execution_id: str) -> tuple[int, list[tuple[str, str]]]:
         """The last lines of a running execution, and the seq of the last output event they
         include (later ``OutputAppended`` events continue exactly where they end)."""
@@ -289,10 +297,12 @@ class BatchService:
             return self._policies.resolve("off")
         return self._policies.resolve(request.sandbox_policy, request.sandbox_overrides)
 
+    @requires(Level.VIEW, "list sandbox policies")
     def policies(self) -> list[str]:
         """Policy names a batch can use (built-ins and custom files)."""
         return self._policies.available()
 
+    @requires(Level.VIEW, "list sandbox policies")
     def default_policy(self) -> str:
         """The policy a batch gets when it names none (``[sandbox]``)."""
         return self._policies.default_name()
@@ -336,6 +346,7 @@ class BatchService:
             uow.commit()
         return marked
 
+    @requires(Level.MANAGE, "delete history", audit=True)
     def prune(self, older_than: timedelta) -> PruneReport:
         """Delete finished executions older than ``older_than`` with their log files, in one
         transaction per chunk of 500 so a huge history never holds a long lock."""

@@ -9,6 +9,7 @@ from AppCode.core.domain.errors import ConfigurationError, NotFoundError
 from AppCode.core.domain.models import Attempt, Batch, Execution
 from AppCode.core.domain.ports import ExecutionFilter, UnitOfWork, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 
 __all__ = ["HistoryService", "find_batch", "find_execution"]
 
@@ -26,14 +27,17 @@ class HistoryService:
         cache: CacheManager,
         read_log: LogReader,
         flush_results: Callable[[float], bool] = lambda timeout: True,
+        access: AccessControl = ALLOW_ALL,
     ) -> None:
         self._uow = uow
+        self._access = access
         self._cache = cache
         self._read_log = read_log
         # Results this process's engine produced are stored a few ms after they happen; a
         # query waits for them, so a batch that just finished shows its final statuses.
         self._flush_results = flush_results
 
+    @requires(Level.VIEW, "list executions")
     def executions(
         self, where: ExecutionFilter, *, limit: int = 100, after: str | None = None
     ) -> list[Execution]:
@@ -43,10 +47,12 @@ class HistoryService:
         with self._uow() as uow:
             return uow.executions.query(where, limit=limit, after=after)
 
+    @requires(Level.VIEW, "list executions")
     def count(self, where: ExecutionFilter) -> int:
         with self._uow() as uow:
             return uow.executions.count(where)
 
+    @requires(Level.VIEW, "view execution")
     def execution(self, ref: str) -> Execution:
         """One execution by id or unique id prefix. Finished ones are cached: they never
         change again."""
@@ -62,10 +68,12 @@ class HistoryService:
             return load()
         return found
 
+    @requires(Level.VIEW, "view execution")
     def attempts(self, execution_id: str) -> list[Attempt]:
         with self._uow() as uow:
             return uow.executions.attempts(execution_id)
 
+    @requires(Level.VIEW, "view batch")
     def batch(self, ref: str) -> tuple[Batch, list[Execution]]:
         """A batch by id or unique id prefix, with its executions in queue order."""
         self._flush_results(10.0)
@@ -73,15 +81,18 @@ class HistoryService:
             batch = find_batch(uow, ref)
             return batch, uow.executions.of_batch(batch.id)
 
+    @requires(Level.VIEW, "view batch")
     def find_batch(self, ref: str) -> Batch:
         """A batch by id or unique id prefix, without its executions."""
         with self._uow() as uow:
             return find_batch(uow, ref)
 
+    @requires(Level.VIEW, "list batches")
     def batches(self, limit: int = 50) -> list[Batch]:
         with self._uow() as uow:
             return uow.batches.recent(limit)
 
+    @requires(Level.VIEW, "view output")
     def output(self, execution: Execution) -> Iterator[tuple[str, bytes]]:
         """The execution's stored output as ``(stream, bytes)`` chunks in the order written."""
         if not execution.log_path:

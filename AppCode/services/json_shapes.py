@@ -7,15 +7,19 @@ from typing import Any
 
 from AppCode.core.analyzers.performance import Finding
 from AppCode.core.domain.models import (
+    ApiToken,
+    AuditEntry,
     BackupRecord,
     Batch,
     Execution,
     ExecutionStatus,
     MetricSample,
     Script,
+    User,
 )
 
 __all__ = [
+    "audit_json",
     "backup_json",
     "batch_json",
     "execution_json",
@@ -24,6 +28,8 @@ __all__ = [
     "metric_json",
     "script_json",
     "summary",
+    "token_json",
+    "user_json",
 ]
 
 
@@ -146,4 +152,40 @@ def backup_json(r: BackupRecord) -> dict[str, Any]:
         "note": r.note,
         "verified_at": iso(r.verified_at),
         "verified_ok": r.verified_ok,
+    }
+
+
+def user_json(u: User) -> dict[str, Any]:
+    """A user as ``users list --json`` and the API show it (never a password hash)."""
+    return {
+        "name": u.name,
+        "role": u.role,
+        "disabled": u.disabled,
+        "created_at": iso(u.created_at),
+        "last_login_at": iso(u.last_login_at),
+    }
+
+
+def token_json(t: ApiToken) -> dict[str, Any]:
+    """An API token's record (never its secret or hash)."""
+    return {
+        "id": t.id,
+        "user": t.user_name,
+        "label": t.label,
+        "created_at": iso(t.created_at),
+        "expires_at": iso(t.expires_at),
+        "revoked_at": iso(t.revoked_at),
+        "last_used_at": iso(t.last_used_at),
+    }
+
+
+def audit_json(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": iso(e.at),
+        "user": e.user,
+        "action": e.action,
+        "outcome": e.outcome,
+        "target": e.target,
+        "details": e.details,
     }

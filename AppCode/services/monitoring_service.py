@@ -31,6 +31,7 @@ from AppCode.core.domain.events import (
 from AppCode.core.domain.models import MetricSample, ProcessFigures, SystemReading
 from AppCode.core.domain.ports import ExecutionFilter, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager, CacheStats
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.services.history_service import find_batch
 from AppCode.services.settings import MonitoringSettings
 
@@ -79,7 +80,9 @@ class MonitoringService:
         clock: Callable[[], datetime] | None = None,
         cpu_count: int | None = None,
         memory_limit_bytes: int | None = None,
+        access: AccessControl = ALLOW_ALL,
     ) -> None:
+        self._access = access
         self._sampler_factory = sampler_factory
         self._sampler: ResourceSampler | None = None
         self._uow = uow
@@ -299,6 +302,7 @@ class MonitoringService:
 
     # -- queries -----------------------------------------------------------------------------
 
+    @requires(Level.VIEW, "view metrics")
     def metrics(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> list[MetricSample]:
@@ -308,6 +312,7 @@ class MonitoringService:
         with self._uow() as uow:
             return uow.metrics.query(since=since, until=until)
 
+    @requires(Level.VIEW, "view findings")
     def findings(self, batch_ref: str | None = None, *, top: int = 5) -> list[Finding]:
         """The analyzer's findings over the stored history, plus the bottlenecks of one batch
         when ``batch_ref`` names it."""

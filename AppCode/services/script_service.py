@@ -13,6 +13,7 @@ from AppCode.core.domain.models import Script
 from AppCode.core.domain.ports import UnitOfWork, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
 from AppCode.core.managers.script_manager import Rejected, ScriptFile, ScriptManager, absolute
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 
 __all__ = ["AddReport", "RescanReport", "ScriptService"]
 
@@ -43,11 +44,19 @@ class RescanReport:
 class ScriptService:
     """Use cases of the script library, shared by the GUI, the CLI and the API."""
 
-    def __init__(self, uow: UnitOfWorkFactory, cache: CacheManager, manager: ScriptManager) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        cache: CacheManager,
+        manager: ScriptManager,
+        access: AccessControl = ALLOW_ALL,
+    ) -> None:
         self._uow = uow
+        self._access = access
         self._cache = cache
         self._manager = manager
 
+    @requires(Level.MANAGE, "register scripts", audit=True)
     def add(self, paths: Iterable[str | os.PathLike[str]], tags: Sequence[str] = ()) -> AddReport:
         """Register the ``*.py`` files named or found under ``paths`` (re-reading known ones).
 
@@ -83,6 +92,7 @@ class ScriptService:
         self._cache.invalidate(CACHE_REGION)
         return report
 
+    @requires(Level.VIEW, "list scripts")
     def list(self, *, tag: str | None = None, search: str | None = None) -> list[Script]:
         """Registered scripts ordered by path, optionally only those with ``tag`` or matching
         ``search`` (name, path or description, any case)."""
@@ -95,11 +105,13 @@ class ScriptService:
 
         return list(self._cache.get_or_load(CACHE_REGION, (tag, search), load))
 
+    @requires(Level.VIEW, "view script")
     def get(self, ref: str) -> Script:
         """The script named by ``ref``: its numeric id or its path."""
         with self._uow() as uow:
             return self._find(uow, ref)
 
+    @requires(Level.MANAGE, "remove script", audit=True)
     def remove(self, ref: str) -> Script:
         """Take a script out of the library; its past executions stay in the history."""
         with self._uow() as uow:
@@ -110,6 +122,7 @@ class ScriptService:
         self._cache.invalidate(CACHE_REGION)
         return script
 
+    @requires(Level.MANAGE, "tag script", audit=True)
     def tag(self, ref: str, tags: Sequence[str], *, remove: bool = False) -> Script:
         """Add ``tags`` to a script (or take them away with ``remove``)."""
         tags = self._check_tags(tags)
@@ -127,6 +140,7 @@ class ScriptService:
         self._cache.invalidate(CACHE_REGION)
         return script
 
+    @requires(Level.MANAGE, "set script sandbox policy", audit=True)
     def set_policy(self, ref: str, policy: str | None) -> Script:
         """Pin a sandbox policy to a script (None: follow the batch's policy)."""
         with self._uow() as uow:
@@ -136,10 +150,12 @@ class ScriptService:
         self._cache.invalidate(CACHE_REGION)
         return script
 
+    @requires(Level.VIEW, "list tags")
     def tags(self) -> builtins.list[str]:
         """Every tag in use, sorted."""
         return sorted({tag for script in self.list() for tag in script.tags})
 
+    @requires(Level.EXECUTE, "rescan scripts", audit=True)
     def rescan(self) -> RescanReport:
         """Re-read every registered script whose (mtime, size) changed; mark vanished files as
         missing (keeping their history) and clear the mark when they come back."""

@@ -161,6 +161,10 @@ def run_gui(data_dir: str | None = None, config_file: str | None = None) -> int:
     language = choose_language(settings.ui.language, QLocale.system().name())
     translators = install_language(app, language)
     apply_theme(app, settings.ui.theme)
+    if container.access().multi_user and not log_in(container):
+        container.shutdown_resources()
+        lock.unlock()
+        return 0
     from AppCode.services.backup_service import BackupScheduler
 
     # Scheduled backups while the app runs; the first check at once catches up a missed one.
@@ -185,6 +189,16 @@ def run_gui(data_dir: str | None = None, config_file: str | None = None) -> int:
         lock.unlock()
 
 
+def log_in(container) -> bool:  # type: ignore[no-untyped-def]
+    """Multi-user mode: the login dialog (or, with no administrator yet, the dialog that
+    makes the first one). False if the user cancelled."""
+    from AppCode.ui.dialogs.login_dialog import LoginDialog
+    from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
+
+    dialog = LoginDialog(SessionViewModel(container.access(), container.user_service()))
+    return bool(dialog.exec_())
+
+
 def install_examples_async(container, window) -> None:  # type: ignore[no-untyped-def]
     """Copy and register the bundled examples on a data directory's first start."""
     from AppCode.container import install_examples
@@ -196,9 +210,11 @@ def install_examples_async(container, window) -> None:  # type: ignore[no-untype
 def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     from PyQt5.QtCore import Qt
 
-    from AppCode.services.settings import save_user_settings
+    from AppCode.ui.dialogs.api_server_dialog import ApiServerDialog
     from AppCode.ui.dialogs.execution_dialog import ExecutionDialog
     from AppCode.ui.dialogs.settings_dialog import SettingsDialog
+    from AppCode.ui.dialogs.users_dialog import UsersDialog
+    from AppCode.ui.viewmodels.api_server_viewmodel import ApiServerViewModel
     from AppCode.ui.viewmodels.backup_viewmodel import BackupViewModel
     from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
     from AppCode.ui.viewmodels.history_viewmodel import ExecutionDetailsViewModel, HistoryViewModel
@@ -207,8 +223,10 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         AnalysisViewModel,
         PerformanceViewModel,
     )
+    from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
     from AppCode.ui.viewmodels.settings_viewmodel import SettingsViewModel
     from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
+    from AppCode.ui.viewmodels.users_viewmodel import UsersViewModel
     from AppCode.ui.views.main_window import MainWindow
 
     settings = container.settings()
@@ -219,7 +237,7 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     def open_settings(parent) -> None:  # type: ignore[no-untyped-def]
         vm = SettingsViewModel(
             settings,
-            lambda s: save_user_settings(container.config_file(), s),
+            container.settings_service().save,
             sections=("execution", "sandbox", "monitoring", "cache", "ui"),
         )
         dialog = SettingsDialog(vm, parent)
@@ -228,6 +246,26 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
 
     def open_execution(parent, execution_id: str) -> None:  # type: ignore[no-untyped-def]
         dialog = ExecutionDialog(execution_id, ExecutionDetailsViewModel(history_service), parent)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+
+    session = SessionViewModel(container.access(), container.user_service())
+    api_server = ApiServerViewModel(
+        str(container.data_dir().root),
+        str(container.config_file()),
+        settings.api.host,
+        settings.api.port,
+    )
+
+    def open_users(parent) -> None:  # type: ignore[no-untyped-def]
+        dialog = UsersDialog(UsersViewModel(container.user_service()), parent)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+
+    def open_api_server(parent) -> None:  # type: ignore[no-untyped-def]
+        users = UsersViewModel(container.user_service())
+        dialog = ApiServerDialog(api_server, users, session.user_name, parent)
+        users.setParent(dialog)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
 
@@ -246,8 +284,12 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         PerformanceViewModel(monitoring),
         AnalysisViewModel(monitoring),
         BackupViewModel(container.backup_service()),
+        session,
+        api_server,
         open_settings=open_settings,
         open_execution=open_execution,
+        open_users=open_users,
+        open_api_server=open_api_server,
         log_folder=str(container.data_dir().logs),
         settings=qsettings,
     )

@@ -86,7 +86,8 @@ def test_the_window_opens_on_a_real_x_server_and_closes_cleanly(
             what="the main window on the X server",
         )
         assert app.poll() is None, app.stderr.read() if app.stderr else ""
-        assert (data_home / "examples").is_dir()  # first start installed the examples
+        # The first start installs the examples (just after the window shows).
+        wait_until(lambda: (data_home / "examples").is_dir(), timeout=30, what="the examples")
         # A second launch on the same data directory hands over to the first and exits.
         second = subprocess.run(
             [sys.executable, "-m", "AppCode"], env=env, timeout=60, capture_output=True, text=True

@@ -7,8 +7,10 @@ Each error carries a user-facing ``message`` (what went wrong, where) and an opt
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "BackupError",
     "ConfigurationError",
+    "ConflictError",
     "DatabaseError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -79,18 +81,35 @@ class PermissionDeniedError(ScriptBatchError):
     """The current user's role does not allow an operation."""
 
     def __init__(self, operation: str, required: str, actual: str | None = None) -> None:
-        who = f"your role '{actual}'" if actual else "your role"
-        super().__init__(
-            f"'{operation}' needs the '{required}' level, which {who} does not have",
-            hint="Ask an administrator to grant you that level.",
-        )
+        if actual is None:
+            super().__init__(
+                f"'{operation}' needs the '{required}' level, and nobody is logged in",
+                hint="Log in: in the app when it starts, with --user NAME on the command line, "
+                "with an API token ('Authorization: Bearer ...') in the REST API.",
+            )
+        else:
+            super().__init__(
+                f"'{operation}' needs the '{required}' level, which your role '{actual}' "
+                "does not have",
+                hint="Ask an administrator to grant you that level.",
+            )
         self.operation = operation
         self.required = required
         self.actual = actual
 
 
+class AuthenticationError(ScriptBatchError):
+    """Who is asking could not be established: a wrong password, an unknown or revoked
+    token, a disabled user, too many failed attempts."""
+
+
 class BackupError(ScriptBatchError):
     """A backup could not be created, verified or restored."""
+
+
+class ConflictError(BackupError):
+    """A backup operation cannot happen now because of something else going on (a restore
+    while a batch runs). The API answers 409."""
 
 
 class PluginError(ScriptBatchError):

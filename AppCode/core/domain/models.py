@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "ApiToken",
     "Attempt",
+    "AuditEntry",
     "BackupRecord",
     "Batch",
     "BatchStatus",
@@ -19,6 +21,7 @@ __all__ = [
     "RunOptions",
     "Script",
     "SystemReading",
+    "User",
 ]
 
 
@@ -224,3 +227,43 @@ class BackupRecord:
     note: str | None = None
     verified_at: datetime | None = None
     verified_ok: bool | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    """Someone who may use ScriptBatch; ``role`` is one of viewer, operator, manager, admin."""
+
+    name: str
+    role: str
+    id: int | None = None
+    disabled: bool = False
+    password_hash: str | None = None
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token: only a hash of its secret is stored."""
+
+    id: int | None
+    user_name: str
+    label: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what, when, and how it ended."""
+
+    at: datetime
+    user: str
+    action: str
+    outcome: str  # succeeded, failed, denied
+    target: str | None = None
+    details: dict[str, Any] | None = None
+    id: int | None = None

@@ -12,16 +12,20 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from AppCode.core.domain.models import (
+    ApiToken,
     Attempt,
+    AuditEntry,
     BackupRecord,
     Batch,
     Execution,
     ExecutionStatus,
     MetricSample,
     Script,
+    User,
 )
 
 __all__ = [
+    "AuditRepository",
     "BackupArchiver",
     "BackupRepository",
     "BatchRepository",
@@ -32,6 +36,7 @@ __all__ = [
     "ScriptRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "UserRepository",
 ]
 
 
@@ -158,6 +163,42 @@ class MetricsRepository(Protocol):
         ...
 
 
+class UserRepository(Protocol):
+    """Users and their API tokens."""
+
+    def get(self, name: str) -> User | None: ...
+
+    def all(self) -> list[User]: ...
+
+    def add(self, user: User) -> User: ...
+
+    def update(self, user: User) -> None: ...
+
+    def add_token(self, token: ApiToken) -> ApiToken: ...
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    def tokens(self, user_name: str | None = None) -> list[ApiToken]: ...
+
+    def update_token(self, token: ApiToken) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def query(
+        self,
+        *,
+        user: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Entries newest first."""
+        ...
+
+
 class BackupRepository(Protocol):
     """The ``backup_records`` table."""
 
@@ -236,6 +277,8 @@ class UnitOfWork(Protocol):
     executions: ExecutionRepository
     metrics: MetricsRepository
     backups: BackupRepository
+    users: UserRepository
+    audit: AuditRepository
 
     def __enter__(self) -> Self: ...
 

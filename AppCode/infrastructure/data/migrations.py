@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 VERSION_TABLE = "schema_version"
 # The newest revision in migrations/versions; a test checks it against Alembic's own view.
-SCHEMA_HEAD = "v1_1_0_script_policy"
+SCHEMA_HEAD = "v1_2_0_users_and_tokens"
 
 
 @dataclass(frozen=True)

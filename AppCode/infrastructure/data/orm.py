@@ -240,6 +240,21 @@ class UserRow(_Timestamps, Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
 
 
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[UserRow] = relationship(lazy="joined")
+
+
 class AuditLogRow(Base):
     __tablename__ = "audit_log"
 
@@ -254,6 +269,7 @@ class AuditLogRow(Base):
     __table_args__ = (
         Index(None, "at"),
         Index(None, "user", "at"),
+        Index(None, "action", "at"),
     )
 
 

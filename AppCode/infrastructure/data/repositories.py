@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from AppCode.core.domain.events import ExecutionStarted
 from AppCode.core.domain.models import (
+    ApiToken,
     Attempt,
+    AuditEntry,
     BackupRecord,
     Batch,
     BatchStatus,
@@ -20,9 +22,12 @@ from AppCode.core.domain.models import (
     MetricSample,
     RunOptions,
     Script,
+    User,
 )
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.infrastructure.data.orm import (
+    ApiTokenRow,
+    AuditLogRow,
     BackupRecordRow,
     BatchRow,
     ExecutionAttemptRow,
@@ -30,6 +35,7 @@ from AppCode.infrastructure.data.orm import (
     PerformanceMetricRow,
     ScriptRow,
     ScriptTagRow,
+    UserRow,
     UTCDateTime,
     utcnow,
 )
@@ -366,6 +372,144 @@ class SqlMetricsRepository:
             .where(ExecutionRow.id == execution_id, ExecutionRow.memory_peak_bytes.is_(None))
             .values(memory_peak_bytes=peak_bytes)
         )
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, name: str) -> User | None:
+        row = self._session.scalar(select(UserRow).where(UserRow.name == name))
+        return _user(row) if row else None
+
+    def all(self) -> list[User]:
+        return [_user(r) for r in self._session.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def add(self, user: User) -> User:
+        row = UserRow(
+            name=user.name, role=user.role, password_hash=user.password_hash, disabled=user.disabled
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _user(row)
+
+    def update(self, user: User) -> None:
+        self._session.execute(
+            update(UserRow)
+            .where(UserRow.name == user.name)
+            .values(
+                role=user.role,
+                password_hash=user.password_hash,
+                disabled=user.disabled,
+                last_login_at=user.last_login_at,
+                updated_at=utcnow(),
+            )
+        )
+
+    def add_token(self, token: ApiToken) -> ApiToken:
+        user_id = self._session.scalar(select(UserRow.id).where(UserRow.name == token.user_name))
+        if user_id is None:
+            raise KeyError(token.user_name)
+        row = ApiTokenRow(
+            user_id=user_id,
+            label=token.label,
+            token_hash=token.token_hash,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _token(row, token.user_name)
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        return _token(row, row.user.name) if row else None
+
+    def tokens(self, user_name: str | None = None) -> list[ApiToken]:
+        query = select(ApiTokenRow).join(UserRow).order_by(ApiTokenRow.created_at)
+        if user_name is not None:
+            query = query.where(UserRow.name == user_name)
+        return [_token(r, r.user.name) for r in self._session.scalars(query)]
+
+    def update_token(self, token: ApiToken) -> None:
+        self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == token.id)
+            .values(revoked_at=token.revoked_at, last_used_at=token.last_used_at)
+        )
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        disabled=row.disabled,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def _token(row: ApiTokenRow, user_name: str) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_name=user_name,
+        label=row.label,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+class SqlAuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, entry: AuditEntry) -> None:
+        self._session.add(
+            AuditLogRow(
+                at=entry.at,
+                user=entry.user,
+                action=entry.action,
+                target=entry.target,
+                outcome=entry.outcome,
+                details=entry.details,
+            )
+        )
+
+    def query(
+        self,
+        *,
+        user: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        query = select(AuditLogRow).order_by(AuditLogRow.at.desc(), AuditLogRow.id.desc())
+        if user is not None:
+            query = query.where(AuditLogRow.user == user)
+        if action is not None:
+            query = query.where(AuditLogRow.action == action)
+        if outcome is not None:
+            query = query.where(AuditLogRow.outcome == outcome)
+        if since is not None:
+            query = query.where(AuditLogRow.at >= since)
+        return [
+            AuditEntry(
+                id=r.id,
+                at=r.at,
+                user=r.user,
+                action=r.action,
+                target=r.target,
+                outcome=r.outcome,
+                details=r.details,
+            )
+            for r in self._session.scalars(query.limit(limit))
+        ]
 
 
 class SqlBackupRepository:

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from AppCode.infrastructure.data.database import database_error
 from AppCode.infrastructure.data.repositories import (
+    SqlAuditRepository,
     SqlBackupRepository,
     SqlBatchRepository,
     SqlExecutionRepository,
     SqlMetricsRepository,
     SqlScriptRepository,
+    SqlUserRepository,
 )
 
 
@@ -36,6 +38,8 @@ class SqlUnitOfWork:
         self.executions = SqlExecutionRepository(self.session)
         self.metrics = SqlMetricsRepository(self.session)
         self.backups = SqlBackupRepository(self.session)
+        self.users = SqlUserRepository(self.session)
+        self.audit = SqlAuditRepository(self.session)
         return self
 
     def __exit__(

@@ -29,17 +29,20 @@ from PyQt5.QtWidgets import (
 
 from AppCode import __version__
 from AppCode.core.domain.models import BackupRecord
+from AppCode.core.security.permissions import Level
 from AppCode.ui.dialogs.backup_dialogs import (
     BusyProgress,
     ManageBackupsDialog,
     RestoreDialog,
     ask_and_create_backup,
 )
+from AppCode.ui.viewmodels.api_server_viewmodel import ApiServerViewModel
 from AppCode.ui.viewmodels.backup_viewmodel import BackupViewModel
 from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.viewmodels.history_viewmodel import HistoryViewModel
 from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
 from AppCode.ui.viewmodels.performance_viewmodel import AnalysisViewModel, PerformanceViewModel
+from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
 from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
 from AppCode.ui.views.analysis_view import AnalysisView
 from AppCode.ui.views.history_view import HistoryView
@@ -63,9 +66,13 @@ class MainWindow(QMainWindow):
         performance: PerformanceViewModel,
         analysis: AnalysisViewModel,
         backups: BackupViewModel,
+        session: SessionViewModel,
+        api_server: ApiServerViewModel,
         *,
         open_settings: Callable[[QWidget], None],
         open_execution: Callable[[QWidget, str], None],
+        open_users: Callable[[QWidget], None],
+        open_api_server: Callable[[QWidget], None],
         log_folder: str,
         settings: QSettings,
     ) -> None:
@@ -77,15 +84,24 @@ class MainWindow(QMainWindow):
         self._performance = performance
         self._analysis = analysis
         self._backups = backups
+        self._session = session
+        self._api_server = api_server
+        # What the user's role allows; the services check again, this only spares them
+        # buttons that would be refused.
+        self._may_execute = session.may(Level.EXECUTE)
+        self._may_manage = session.may(Level.MANAGE)
+        self._is_admin = session.may(Level.ADMIN)
         self._backup_dialog: QWidget | None = None  # the open Restore or Manage dialog
         self._open_settings = open_settings
         self._open_execution = open_execution
+        self._open_users = open_users
+        self._open_api_server = open_api_server
         self._log_folder = log_folder
         self._settings = settings
         self._close_when_stopped = False
         self._selected_id: str | None = None
         self.setWindowTitle(self.tr("ScriptBatch"))
-        self.setAcceptDrops(True)
+        self.setAcceptDrops(session.may(Level.MANAGE))  # dropping files adds them
         self.resize(1280, 800)
 
         self._make_actions()
@@ -131,6 +147,11 @@ class MainWindow(QMainWindow):
         self.load_label.setContentsMargins(12, 0, 4, 0)
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.load_label)
+        self.user_label = QLabel(self)
+        if session.multi_user:
+            self.user_label.setText(self.tr("{0} ({1})").format(session.user_name, session.role))
+            self.user_label.setToolTip(self.tr("Logged-in user and role"))
+            self.statusBar().addPermanentWidget(self.user_label)
         self._make_menus()
         self.tray = (
             QSystemTrayIcon(self.windowIcon(), self)
@@ -192,6 +213,12 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction(self.tr("&Settings…"), self)
         self.settings_action.setShortcut(QKeySequence.Preferences)
         self.about_action = QAction(self.tr("&About ScriptBatch"), self)
+        self.users_action = QAction(self.tr("&Users and audit log…"), self)
+        self.users_action.setToolTip(self.tr("Add users, change roles, read the audit log"))
+        self.api_server_action = QAction(self.tr("&API server…"), self)
+        self.api_server_action.setToolTip(
+            self.tr("Start or stop the REST API other programs drive ScriptBatch with")
+        )
         self.log_folder_action = QAction(self.tr("Open &log folder"), self)
 
         self.add_files_action.triggered.connect(lambda: self.library_panel.add_files())
@@ -202,6 +229,8 @@ class MainWindow(QMainWindow):
         self.rerun_action.triggered.connect(self._batch.rerun_failed)
         self.find_action.triggered.connect(self._focus_find)
         self.settings_action.triggered.connect(lambda: self._open_settings(self))
+        self.users_action.triggered.connect(lambda: self._open_users(self))
+        self.api_server_action.triggered.connect(lambda: self._open_api_server(self))
         self.about_action.triggered.connect(self._about)
         self.log_folder_action.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_folder))
@@ -246,6 +275,9 @@ class MainWindow(QMainWindow):
         self.backup_menu.addAction(self.manage_backups_action)
         self.tools_menu: QMenu = bar.addMenu(self.tr("&Tools"))
         self.tools_menu.addAction(self.settings_action)
+        self.tools_menu.addAction(self.api_server_action)
+        self.tools_menu.addAction(self.users_action)
+        self._apply_permissions()
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
         help_menu.addAction(self.log_folder_action)
@@ -330,17 +362,39 @@ class MainWindow(QMainWindow):
             )
             self.output.show_execution(title, execution.log_path)
 
+    def _apply_permissions(self) -> None:
+        """Hide what the role never allows (menus stay short) and disable what it does not
+        allow now; the services refuse it anyway."""
+        for action in (
+            self.add_files_action,
+            self.add_folder_action,
+            self.settings_action,
+            self.create_backup_action,
+            self.manage_backups_action,
+            self.api_server_action,
+        ):
+            action.setVisible(self._may_manage)
+        self.restore_backup_action.setVisible(self._is_admin)
+        self.users_action.setVisible(self._is_admin)
+        for action in (self.run_action, self.stop_action, self.rerun_action):
+            action.setVisible(self._may_execute)
+        self.library_panel.set_permissions(
+            may_execute=self._may_execute, may_manage=self._may_manage
+        )
+
     def _on_running_changed(self, running: bool) -> None:
-        self.run_action.setEnabled(not running)
-        self.stop_action.setEnabled(running)
+        self.run_action.setEnabled(not running and self._may_execute)
+        self.stop_action.setEnabled(running and self._may_execute)
         if running:
             self.rerun_action.setEnabled(False)
         self._update_backup_actions()
 
     def _update_backup_actions(self) -> None:
         busy = self._backups.is_busy
-        self.create_backup_action.setEnabled(not busy)
-        self.restore_backup_action.setEnabled(not busy and not self._batch.is_running)
+        self.create_backup_action.setEnabled(not busy and self._may_manage)
+        self.restore_backup_action.setEnabled(
+            not busy and not self._batch.is_running and self._is_admin
+        )
 
     def _on_backup_created(self, record: BackupRecord) -> None:
         self.statusBar().showMessage(
@@ -452,6 +506,7 @@ class MainWindow(QMainWindow):
         self._batch.shutdown()
         self._performance.shutdown()
         self._analysis.shutdown()
+        self._api_server.stop()
 
     def _save_state(self) -> None:
         s = self._settings

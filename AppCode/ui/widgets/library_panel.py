@@ -47,6 +47,7 @@ class LibraryPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self._policies: list[str] = []
+        self._may_manage = True
         self.summary = QLabel(self)
 
         style = self.style()
@@ -159,7 +160,17 @@ class LibraryPanel(QWidget):
         """The sandbox policies offered in the context menu."""
         self._policies = list(policies)
 
+    def set_permissions(self, *, may_execute: bool, may_manage: bool) -> None:
+        """Hide what the user's role does not allow: changing the library needs manage,
+        rescanning needs execute."""
+        self._may_manage = may_manage
+        for button in (self.add_files_button, self.add_folder_button, self.remove_button):
+            button.setVisible(may_manage)
+        self.rescan_button.setVisible(may_execute)
+
     def _context_menu(self, position) -> None:  # type: ignore[no-untyped-def]
+        if not self._may_manage:
+            return  # every entry of the menu changes the library
         paths: list[str] = []
         for index in self.tree.selectionModel().selectedIndexes():
             paths.extend(self._script_paths(self.model.itemFromIndex(index)))

@@ -2,6 +2,49 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AddUserDialog</name>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="52"/>
+        <source>Add user</source>
+        <translation>添加用户</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="58"/>
+        <source>empty: API tokens only</source>
+        <translation>留空：仅使用 API 令牌</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="65"/>
+        <source>User name:</source>
+        <translation>用户名：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="66"/>
+        <source>Role:</source>
+        <translation>角色：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="67"/>
+        <source>Password:</source>
+        <translation>密码：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="68"/>
+        <source>Repeat password:</source>
+        <translation>再次输入密码：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="79"/>
+        <source>Enter a user name.</source>
+        <translation>请输入用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="81"/>
+        <source>The two passwords differ.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+</context>
+<context>
     <name>AnalysisView</name>
     <message>
         <location filename="../../views/analysis_view.py" line="176"/>
@@ -47,6 +90,82 @@
         <location filename="../../views/analysis_view.py" line="271"/>
         <source>Nothing stands out.</source>
         <translation>没有发现值得注意的问题。</translation>
+    </message>
+</context>
+<context>
+    <name>ApiServerDialog</name>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="117"/>
+        <source>API server</source>
+        <translation>API 服务器</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="41"/>
+        <source>127.0.0.1 answers this computer only; 0.0.0.0 answers the network</source>
+        <translation>127.0.0.1 只响应本机；0.0.0.0 响应整个网络</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="52"/>
+        <source>New API token for me…</source>
+        <translation>为我创建 API 令牌…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="53"/>
+        <source>Programs call the API with a token: &apos;Authorization: Bearer &lt;token&gt;&apos;. The server stops when ScriptBatch closes.</source>
+        <translation>程序调用 API 时需携带令牌：'Authorization: Bearer &lt;令牌&gt;'。ScriptBatch 关闭时服务器随之停止。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="64"/>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="65"/>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="66"/>
+        <source>Status:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="99"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="99"/>
+        <source>Start</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="102"/>
+        <source>Listening on {0} (&lt;a href=&apos;{1}&apos;&gt;interactive docs&lt;/a&gt;)</source>
+        <translation>正在监听 {0}（&lt;a href='{1}'&gt;交互式文档&lt;/a&gt;）</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="108"/>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/api_server_dialog.py" line="110"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
+    <name>ApiServerViewModel</name>
+    <message>
+        <location filename="../../viewmodels/api_server_viewmodel.py" line="104"/>
+        <source>The API server stopped (exit code {0}).</source>
+        <translation>API 服务器已停止（退出码 {0}）。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/api_server_viewmodel.py" line="111"/>
+        <source>The API server could not start: {0}</source>
+        <translation>API 服务器无法启动：{0}</translation>
     </message>
 </context>
 <context>
@@ -667,82 +786,82 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <translation>只显示带有此标签的脚本</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="53"/>
+        <location filename="../../widgets/library_panel.py" line="54"/>
         <source>Add scripts…</source>
         <translation>添加脚本…</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="56"/>
+        <location filename="../../widgets/library_panel.py" line="57"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="59"/>
+        <location filename="../../widgets/library_panel.py" line="60"/>
         <source>Remove selected from the library</source>
         <translation>从脚本库中移除所选项</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="64"/>
+        <location filename="../../widgets/library_panel.py" line="65"/>
         <source>Rescan: pick up changed and vanished files</source>
         <translation>重新扫描：发现已更改和已消失的文件</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="85"/>
+        <location filename="../../widgets/library_panel.py" line="86"/>
         <source>&lt;b&gt;Script library&lt;/b&gt;</source>
         <translation>&lt;b&gt;脚本库&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="109"/>
+        <location filename="../../widgets/library_panel.py" line="110"/>
         <source>Add scripts</source>
         <translation>添加脚本</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="109"/>
+        <location filename="../../widgets/library_panel.py" line="110"/>
         <source>Python scripts (*.py)</source>
         <translation>Python 脚本 (*.py)</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="115"/>
+        <location filename="../../widgets/library_panel.py" line="116"/>
         <source>Add a folder of scripts</source>
         <translation>添加脚本文件夹</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="183"/>
+        <location filename="../../widgets/library_panel.py" line="194"/>
         <source> (missing)</source>
         <translation>（缺失）</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="194"/>
+        <location filename="../../widgets/library_panel.py" line="205"/>
         <source>Tags: {tags}</source>
         <translation>标签：{tags}</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="249"/>
+        <location filename="../../widgets/library_panel.py" line="260"/>
         <source>All tags</source>
         <translation>全部标签</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="277"/>
+        <location filename="../../widgets/library_panel.py" line="288"/>
         <source>{checked} of {total} ticked</source>
         <translation>已勾选 {checked} / {total}</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="171"/>
+        <location filename="../../widgets/library_panel.py" line="182"/>
         <source>Sandbox policy</source>
         <translation>沙箱策略</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="172"/>
+        <location filename="../../widgets/library_panel.py" line="183"/>
         <source>As the batch</source>
         <translation>跟随批处理</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="179"/>
+        <location filename="../../widgets/library_panel.py" line="190"/>
         <source>Remove from the library</source>
         <translation>从脚本库中移除</translation>
     </message>
     <message>
-        <location filename="../../widgets/library_panel.py" line="196"/>
+        <location filename="../../widgets/library_panel.py" line="207"/>
         <source>Always runs under sandbox policy {policy}</source>
         <translation>始终在沙箱策略 {policy} 下运行</translation>
     </message>
@@ -776,139 +895,182 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
     </message>
 </context>
 <context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="25"/>
+        <source>Log in to ScriptBatch</source>
+        <translation>登录 ScriptBatch</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="41"/>
+        <source>User name:</source>
+        <translation>用户名：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="42"/>
+        <source>Password:</source>
+        <translation>密码：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="46"/>
+        <source>ScriptBatch is set up for several users, and there is no administrator yet. Create the first one: this account manages the others.</source>
+        <translation>ScriptBatch 已设为多用户模式，但还没有管理员。请创建第一个管理员：此账户负责管理其他用户。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="52"/>
+        <source>Repeat password:</source>
+        <translation>再次输入密码：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="53"/>
+        <source>Create and log in</source>
+        <translation>创建并登录</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="55"/>
+        <source>Log in with your ScriptBatch user name and password.</source>
+        <translation>请使用 ScriptBatch 用户名和密码登录。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/login_dialog.py" line="57"/>
+        <source>Log in</source>
+        <translation>登录</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../views/main_window.py" line="403"/>
+        <location filename="../../views/main_window.py" line="457"/>
         <source>ScriptBatch</source>
         <translation>ScriptBatch 脚本批量执行工具</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="107"/>
+        <location filename="../../views/main_window.py" line="123"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="108"/>
+        <location filename="../../views/main_window.py" line="124"/>
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="174"/>
+        <location filename="../../views/main_window.py" line="195"/>
         <source>Add &amp;scripts…</source>
         <translation>添加脚本(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="175"/>
+        <location filename="../../views/main_window.py" line="196"/>
         <source>Add &amp;folder…</source>
         <translation>添加文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="176"/>
+        <location filename="../../views/main_window.py" line="197"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="178"/>
+        <location filename="../../views/main_window.py" line="199"/>
         <source>&amp;Run selected</source>
         <translation>运行所选(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="182"/>
+        <location filename="../../views/main_window.py" line="203"/>
         <source>Run the ticked scripts (F5)</source>
         <translation>运行已勾选的脚本 (F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="183"/>
+        <location filename="../../views/main_window.py" line="204"/>
         <source>&amp;Stop</source>
         <translation>停止(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="185"/>
+        <location filename="../../views/main_window.py" line="206"/>
         <source>Stop the batch: kill running scripts (Shift+F5)</source>
         <translation>停止批处理：终止正在运行的脚本 (Shift+F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="186"/>
+        <location filename="../../views/main_window.py" line="207"/>
         <source>Re-run &amp;failed</source>
         <translation>重新运行失败项(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="189"/>
+        <location filename="../../views/main_window.py" line="210"/>
         <source>Run again what did not succeed in the last batch</source>
         <translation>重新运行上一批中未成功的脚本</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="190"/>
+        <location filename="../../views/main_window.py" line="211"/>
         <source>&amp;Find in output</source>
         <translation>在输出中查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="192"/>
+        <location filename="../../views/main_window.py" line="213"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="194"/>
+        <location filename="../../views/main_window.py" line="215"/>
         <source>&amp;About ScriptBatch</source>
         <translation>关于 ScriptBatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="195"/>
+        <location filename="../../views/main_window.py" line="222"/>
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="230"/>
+        <location filename="../../views/main_window.py" line="259"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="235"/>
+        <location filename="../../views/main_window.py" line="264"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="247"/>
+        <location filename="../../views/main_window.py" line="276"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="249"/>
+        <location filename="../../views/main_window.py" line="281"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="291"/>
+        <location filename="../../views/main_window.py" line="323"/>
         <source>About ScriptBatch</source>
         <translation>关于 ScriptBatch</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="291"/>
+        <location filename="../../views/main_window.py" line="323"/>
         <source>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;Run folders of Python scripts as safe, parallel, recorded batches.&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</source>
         <translation>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;安全、并行地批量运行 Python 脚本，并记录每一次执行。&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="371"/>
+        <location filename="../../views/main_window.py" line="425"/>
         <source>Running {running} · Succeeded {succeeded} · Failed {failed}</source>
         <translation>运行中 {running} · 成功 {succeeded} · 失败 {failed}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="380"/>
+        <location filename="../../views/main_window.py" line="434"/>
         <source>CPU {cpu:.0f}% · Memory {memory:.0f}%</source>
         <translation>CPU {cpu:.0f}% · 内存 {memory:.0f}%</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="386"/>
+        <location filename="../../views/main_window.py" line="440"/>
         <source>Batch finished: {succeeded} of {total} succeeded</source>
         <translation>批处理完成：{total} 个中 {succeeded} 个成功</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="427"/>
+        <location filename="../../views/main_window.py" line="481"/>
         <source>A batch is running</source>
         <translation>批处理正在运行</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="427"/>
+        <location filename="../../views/main_window.py" line="481"/>
         <source>Stop the running batch and quit?
 
 Running scripts are killed and recorded as cancelled.</source>
@@ -917,79 +1079,109 @@ Running scripts are killed and recorded as cancelled.</source>
 正在运行的脚本将被终止，并记录为已取消。</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="442"/>
+        <location filename="../../views/main_window.py" line="496"/>
         <source>Stopping the batch…</source>
         <translation>正在停止批处理…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="109"/>
+        <location filename="../../views/main_window.py" line="125"/>
         <source>Analysis</source>
         <translation>分析</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="119"/>
+        <location filename="../../views/main_window.py" line="135"/>
         <source>Performance</source>
         <translation>性能</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="126"/>
+        <location filename="../../views/main_window.py" line="142"/>
         <source>&amp;Performance panel</source>
         <translation>性能面板(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="127"/>
+        <location filename="../../views/main_window.py" line="143"/>
         <source>Show or hide live CPU, memory and disk charts</source>
         <translation>显示或隐藏 CPU、内存和磁盘的实时图表</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="240"/>
+        <location filename="../../views/main_window.py" line="269"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="210"/>
+        <location filename="../../views/main_window.py" line="239"/>
         <source>&amp;Create backup…</source>
         <translation>创建备份(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="211"/>
+        <location filename="../../views/main_window.py" line="240"/>
         <source>Back up the database (scripts, runs, history) and the settings now</source>
         <translation>立即备份数据库（脚本、运行记录、历史）和设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="214"/>
+        <location filename="../../views/main_window.py" line="243"/>
         <source>&amp;Restore…</source>
         <translation>恢复(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="215"/>
+        <location filename="../../views/main_window.py" line="244"/>
         <source>Replace the current data with a backup (not while a batch runs)</source>
         <translation>用备份替换当前数据（批处理运行时不可用）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="218"/>
+        <location filename="../../views/main_window.py" line="247"/>
         <source>&amp;Manage backups…</source>
         <translation>管理备份(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="219"/>
+        <location filename="../../views/main_window.py" line="248"/>
         <source>Verify and delete backups, open the backup folder</source>
         <translation>校验和删除备份，打开备份文件夹</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="242"/>
+        <location filename="../../views/main_window.py" line="271"/>
         <source>&amp;Backup</source>
         <translation>备份(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="346"/>
+        <location filename="../../views/main_window.py" line="400"/>
         <source>Backup written: {path} ({size})</source>
         <translation>备份已写入：{path}（{size}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="358"/>
+        <location filename="../../views/main_window.py" line="412"/>
         <source>Backup restored; the previous state is in {path}</source>
         <translation>备份已恢复；之前的状态保存在 {path}</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="152"/>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="153"/>
+        <source>Logged-in user and role</source>
+        <translation>当前登录用户及其角色</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="216"/>
+        <source>&amp;Users and audit log…</source>
+        <translation>用户与审计日志(&amp;U)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="217"/>
+        <source>Add users, change roles, read the audit log</source>
+        <translation>添加用户、修改角色、查看审计日志</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="218"/>
+        <source>&amp;API server…</source>
+        <translation>API 服务器(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="219"/>
+        <source>Start or stop the REST API other programs drive ScriptBatch with</source>
+        <translation>启动或停止供其他程序调用 ScriptBatch 的 REST API</translation>
     </message>
 </context>
 <context>
@@ -1293,6 +1485,19 @@ Restore that backup to undo this restore.</source>
         <location filename="../../widgets/performance_panel.py" line="89"/>
         <source>Proc.</source>
         <translation>进程</translation>
+    </message>
+</context>
+<context>
+    <name>SessionViewModel</name>
+    <message>
+        <location filename="../../viewmodels/session_viewmodel.py" line="52"/>
+        <source>Enter your user name.</source>
+        <translation>请输入用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/session_viewmodel.py" line="62"/>
+        <source>The two passwords differ.</source>
+        <translation>两次输入的密码不一致。</translation>
     </message>
 </context>
 <context>
@@ -1702,6 +1907,202 @@ Restore that backup to undo this restore.</source>
         <location filename="../../widgets/formatting.py" line="45"/>
         <source>interrupted</source>
         <translation>已中断</translation>
+    </message>
+</context>
+<context>
+    <name>UsersDialog</name>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="93"/>
+        <source>Users and audit log</source>
+        <translation>用户与审计日志</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="97"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="97"/>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="97"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="97"/>
+        <source>Last login</source>
+        <translation>上次登录</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="100"/>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="101"/>
+        <source>Change role…</source>
+        <translation>修改角色…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="209"/>
+        <source>Disable</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="103"/>
+        <source>Set password…</source>
+        <translation>设置密码…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="104"/>
+        <source>New API token…</source>
+        <translation>新建 API 令牌…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="122"/>
+        <source>user</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="124"/>
+        <source>action, e.g. run batch</source>
+        <translation>操作，例如 run batch</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="125"/>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="130"/>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="130"/>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="130"/>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="130"/>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="130"/>
+        <source>Target</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="287"/>
+        <source>Users</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="147"/>
+        <source>Audit log</source>
+        <translation>审计日志</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="190"/>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="190"/>
+        <source>active</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="209"/>
+        <source>Enable</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="222"/>
+        <source>Change role</source>
+        <translation>修改角色</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="222"/>
+        <source>Role of {0}:</source>
+        <translation>{0} 的角色：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="242"/>
+        <source>Set password</source>
+        <translation>设置密码</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="242"/>
+        <source>New password for {0}:</source>
+        <translation>{0} 的新密码：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="293"/>
+        <source>New API token</source>
+        <translation>新建 API 令牌</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="255"/>
+        <source>What is the token for (optional)?</source>
+        <translation>令牌的用途（可选）：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="305"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="294"/>
+        <source>API token for {0}.</source>
+        <translation>{0} 的 API 令牌。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="294"/>
+        <source>It is shown only now: copy it.</source>
+        <translation>它只显示这一次：请立即复制。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/users_dialog.py" line="294"/>
+        <source>Send it as 'Authorization: Bearer …'.</source>
+        <translation>请以 'Authorization: Bearer …' 的形式发送。</translation>
+    </message>
+</context>
+<context>
+    <name>UsersViewModel</name>
+    <message>
+        <location filename="../../viewmodels/users_viewmodel.py" line="54"/>
+        <source>Added {0}.</source>
+        <translation>已添加 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/users_viewmodel.py" line="60"/>
+        <source>{0} is now {1}.</source>
+        <translation>{0} 现在是 {1}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/users_viewmodel.py" line="67"/>
+        <source>Disabled {0}.</source>
+        <translation>已停用 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/users_viewmodel.py" line="67"/>
+        <source>Enabled {0}.</source>
+        <translation>已启用 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/users_viewmodel.py" line="71"/>
+        <source>Changed the password of {0}.</source>
+        <translation>已修改 {0} 的密码。</translation>
     </message>
 </context>
 </TS>

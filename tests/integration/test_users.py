@@ -1,0 +1,151 @@
+"""Users, passwords, log-in rate limiting and API tokens, on a real database."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from AppCode.core.domain.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from AppCode.core.domain.models import User
+from AppCode.services.access import local_user_name
+from AppCode.services.user_service import hash_password, verify_password
+
+ADMIN = User(name="ada", role="admin")
+
+
+@pytest.fixture
+def multi(data_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("SCRIPTBATCH_AUTH__MODE", "multi")
+    from AppCode.container import build
+
+    built = build(data_home)
+    yield built
+    built.shutdown_resources()
+
+
+def _db_text(data_home: Path) -> str:
+    with sqlite3.connect(data_home / "scriptbatch.db") as db:
+        return "\n".join(
+            str(row)
+            for t in ("users", "api_tokens", "audit_log")
+            for row in db.execute(f"SELECT * FROM {t}")
+        )
+
+
+def test_password_hash_is_salted_scrypt() -> None:
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first != second and first.startswith("scrypt$")
+    assert verify_password("correct horse", first)
+    assert not verify_password("wrong horse", first)
+    assert not verify_password("x", None) and not verify_password("x", "garbage$")
+
+
+def test_add_log_in_and_roles(multi: Any, data_home: Path) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("bob", "operator", "s3cret-pass")
+        with pytest.raises(ConfigurationError, match="already exists"):
+            users.add("bob", "viewer", "another-pass")
+        with pytest.raises(ConfigurationError, match="role 'boss' does not exist"):
+            users.add("carl", "boss", "s3cret-pass")
+        with pytest.raises(ConfigurationError, match="too short"):
+            users.add("carl", "viewer", "short")
+        with pytest.raises(ConfigurationError, match="not allowed"):
+            users.add("bad name!", "viewer", "s3cret-pass")
+        assert [(u.name, u.role) for u in users.users()] == [("bob", "operator")]
+        assert all(u.password_hash is None for u in users.users())  # never leaves the service
+    assert "s3cret-pass" not in _db_text(data_home)
+
+    with pytest.raises(AuthenticationError, match="wrong user name or password"):
+        users.log_in("bob", "not-the-password")
+    user = users.log_in("bob", "s3cret-pass")
+    assert user.role == "operator" and multi.access().user().name == "bob"
+    with pytest.raises(PermissionDeniedError, match="list users"):
+        users.users()
+
+    with multi.access().acting_as(ADMIN):
+        users.set_role("bob", "viewer")
+        users.disable("bob")
+    with pytest.raises(AuthenticationError):
+        users.log_in("bob", "s3cret-pass")
+    with multi.access().acting_as(ADMIN):
+        users.enable("bob")
+        with pytest.raises(NotFoundError, match="no user 'nobody'"):
+            users.set_role("nobody", "viewer")
+    assert users.log_in("bob", "s3cret-pass").role == "viewer"
+
+
+def test_five_failed_logins_lock_the_name(multi: Any) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("eve", "viewer", "right-password")
+    for _ in range(5):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            users.log_in("eve", "guess")
+    with pytest.raises(AuthenticationError, match="too many failed logins"):
+        users.log_in("eve", "right-password")  # even the right one, for the window
+    with multi.access().acting_as(ADMIN):
+        failures = users.audit(action="log in")
+    assert sum(e.outcome == "failed" for e in failures) == 5
+
+
+def test_own_password_and_other_peoples(multi: Any) -> None:
+    users = multi.user_service()
+    access = multi.access()
+    with access.acting_as(ADMIN):
+        users.add("bob", "viewer", "first-password")
+        users.add("cy", "viewer", "cy-password")
+    with access.acting_as(User(name="bob", role="viewer")):
+        users.set_password("bob", "second-password")
+        with pytest.raises(PermissionDeniedError, match="change password"):
+            users.set_password("cy", "hijacked-pass")
+    assert users.log_in("bob", "second-password").name == "bob"
+    assert users.log_in("cy", "cy-password").name == "cy"
+
+
+def test_tokens_are_shown_once_stored_hashed_and_can_be_revoked(
+    multi: Any, data_home: Path
+) -> None:
+    users = multi.user_service()
+    access = multi.access()
+    with access.acting_as(ADMIN):
+        users.add("bob", "operator")
+        token, secret = users.create_token("bob", label="ci", expires_in=timedelta(days=30))
+    assert secret.startswith("sbt_") and secret not in _db_text(data_home)
+    assert users.authenticate_token(secret).name == "bob"
+    with pytest.raises(AuthenticationError, match="unknown API token"):
+        users.authenticate_token(secret + "x")
+
+    with access.acting_as(User(name="bob", role="operator")):
+        assert [t.id for t in users.tokens()] == [token.id]
+        with pytest.raises(PermissionDeniedError):
+            users.create_token("ada")  # someone else's token needs admin
+        users.revoke_token(token.id)
+    with pytest.raises(AuthenticationError, match="revoked"):
+        users.authenticate_token(secret)
+
+    with access.acting_as(ADMIN):
+        _, expired = users.create_token("bob", expires_in=timedelta(seconds=-1))
+        _, live = users.create_token("bob")
+    with pytest.raises(AuthenticationError, match="expired"):
+        users.authenticate_token(expired)
+    with access.acting_as(ADMIN):
+        users.disable("bob")
+    with pytest.raises(AuthenticationError, match="disabled"):
+        users.authenticate_token(live)
+
+
+def test_single_mode_local_admin_gets_a_token_without_being_added(container: Any) -> None:
+    users = container.user_service()
+    _, secret = users.create_token()
+    user = users.authenticate_token(secret)
+    assert user.name == local_user_name() and user.role == "admin"
