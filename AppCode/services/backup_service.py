@@ -69,7 +69,7 @@ class BackupService:
             raise BackupError(f"unknown backup kind {kind!r}")
         with self._lock:
             record = self._write(kind, note)
-        self.prune()
+        self._apply_retention()
         return record
 
     def _write(self, kind: str, note: str | None) -> BackupRecord:
@@ -258,6 +258,10 @@ class BackupService:
     def prune(self) -> list[BackupRecord]:
         """Keep the newest ``keep_last`` backups, plus the newest verified one and every base a
         kept incremental needs; delete the rest (archive and record). Returns what went."""
+        return self._apply_retention()
+
+    def _apply_retention(self) -> list[BackupRecord]:
+        # After every backup too; each deletion is audited on its own.
         records = self.backups()
         keep = {r.id for r in records[: self._settings.keep_last]}
         verified = next((r for r in records if r.verified_ok), None)

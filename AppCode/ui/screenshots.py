@@ -134,6 +134,7 @@ def capture(out_dir: Path, language: str) -> list[Path]:
         grab(dialog, "settings")
         dialog.close()
         grab_backups(app, window, grab)
+        grab_users(app, container, window, grab)
     window.shutdown_viewmodels()
     container.shutdown_resources()
     del translators
@@ -159,6 +160,37 @@ def grab_backups(app, window, grab) -> None:  # type: ignore[no-untyped-def]
     dialog.table.selectRow(2)
     _settle(app, 0.5)
     grab(dialog, "backups")
+    dialog.close()
+
+
+def grab_users(app, container, window, grab) -> None:  # type: ignore[no-untyped-def]
+    """The login dialog, and the admin's Users and audit log dialog with a few users."""
+    from AppCode.ui.dialogs.login_dialog import LoginDialog
+    from AppCode.ui.dialogs.users_dialog import UsersDialog
+    from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
+    from AppCode.ui.viewmodels.users_viewmodel import UsersViewModel
+
+    users = container.user_service()
+    for name, role in (("li.wei", "operator"), ("maria", "manager"), ("reports-bot", "viewer")):
+        users.add(name, role, "example-password")
+    users.disable("reports-bot")
+    login = LoginDialog(SessionViewModel(container.access(), users), window)
+    login.name.setText("li.wei")
+    login.show()
+    _settle(app, 0.3)
+    grab(login, "login")
+    login.close()
+    vm = UsersViewModel(users)
+    dialog = UsersDialog(vm, window)
+    dialog.resize(860, 420)
+    dialog.show()
+    _wait(app, lambda: dialog.users_table.rowCount() == 3 and dialog.audit_table.rowCount() > 0)
+    dialog.users_table.selectRow(1)
+    _settle(app, 0.3)
+    grab(dialog, "users")
+    dialog.tabs.setCurrentIndex(1)
+    _settle(app, 0.3)
+    grab(dialog, "audit_log")
     dialog.close()
 
 

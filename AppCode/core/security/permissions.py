@@ -121,7 +121,10 @@ def requires(level: Level, operation: str, *, audit: bool = False) -> Callable[[
                 access.record(operation, "failed", target, {"error": str(exc)[:500]})
                 raise
             made = getattr(result, "id", None) or getattr(result, "batch_id", None)
-            access.record(operation, "succeeded", target, {"id": str(made)} if made else None)
+            if made and target is None:
+                access.record(operation, "succeeded", str(made))  # what it made is the target
+            else:
+                access.record(operation, "succeeded", target, {"id": str(made)} if made else None)
             return result
 
         checked.__required_level__ = level  # type: ignore[attr-defined]
