@@ -12,7 +12,7 @@ from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.core.managers.script_manager import absolute
-from AppCode.services.json_shapes import execution_json, iso
+from AppCode.services.json_shapes import attempt_json, execution_json, iso
 from AppCode.utils.timeparse import parse_duration, parse_since
 
 _STATUSES = [s.value for s in ExecutionStatus]
@@ -142,18 +142,7 @@ def _show(container: Container, args: argparse.Namespace) -> int:
         return 0
     if args.json:
         shape = execution_json(execution)
-        shape["attempt_list"] = [
-            {
-                "number": a.number,
-                "status": a.status.value,
-                "exit_code": a.exit_code,
-                "started_at": iso(a.started_at),
-                "duration_s": a.duration_s,
-                "error_type": a.error_type,
-                "error_message": a.error_message,
-            }
-            for a in history.attempts(execution.id)
-        ]
+        shape["attempt_list"] = [attempt_json(a) for a in history.attempts(execution.id)]
         print_json(shape)
         return 0
     fields = [

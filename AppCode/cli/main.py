@@ -21,6 +21,7 @@ from AppCode.cli import (
     monitor_cmd,
     run_cmd,
     scripts_cmd,
+    serve_cmd,
     users_cmd,
 )
 from AppCode.cli.output import print_error
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     scripts_cmd.register(commands, common)
     db_cmd.register(commands, common)
     users_cmd.register(commands, common)
+    serve_cmd.register(commands, common)
     return parser
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from AppCode.core.analyzers.performance import Finding
 from AppCode.core.domain.models import (
     ApiToken,
+    Attempt,
     AuditEntry,
     BackupRecord,
     Batch,
@@ -19,6 +20,7 @@ from AppCode.core.domain.models import (
 )
 
 __all__ = [
+    "attempt_json",
     "audit_json",
     "backup_json",
     "batch_json",
@@ -188,4 +190,17 @@ def audit_json(e: AuditEntry) -> dict[str, Any]:
         "outcome": e.outcome,
         "target": e.target,
         "details": e.details,
+    }
+
+
+def attempt_json(a: Attempt) -> dict[str, Any]:
+    """One attempt of an execution, as ``show --json`` and the API list them."""
+    return {
+        "number": a.number,
+        "status": a.status.value,
+        "exit_code": a.exit_code,
+        "started_at": iso(a.started_at),
+        "duration_s": a.duration_s,
+        "error_type": a.error_type,
+        "error_message": a.error_message,
     }

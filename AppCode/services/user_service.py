@@ -28,6 +28,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "sbt_"
+MAX_TOKEN_LIFETIME = timedelta(days=36500)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -214,6 +215,11 @@ class UserService:
         self._access.check("create API token", Level.VIEW if own else Level.ADMIN)
         if not target:
             raise AuthenticationError("log in first to make a token for yourself")
+        if expires_in is not None and not timedelta(0) < expires_in <= MAX_TOKEN_LIFETIME:
+            raise ConfigurationError(
+                "a token's lifetime must be more than nothing and at most 100 years",
+                hint="For a token that never expires, give no expiry.",
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         with self._uow() as uow:

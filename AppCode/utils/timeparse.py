@@ -14,7 +14,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 30m, 12h, 90d")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -23,6 +26,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     try:
         return now - parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"{text!r} reaches back before the year 1") from None
     except ValueError:
         pass
     try:
@@ -32,6 +37,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             f"{text!r} is neither a duration (10m, 12h, 7d) nor a date (2026-11-01 or "
             "2026-11-01T08:00)"
         ) from None
-    if value.tzinfo is None:
-        value = value.astimezone()  # the user's local time
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.astimezone()  # the user's local time
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{text!r} is out of the range of dates ScriptBatch handles") from None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from AppCode.core.domain.errors import (
     AuthenticationError,
@@ -16,6 +17,7 @@ from AppCode.core.domain.errors import (
     PermissionDeniedError,
 )
 from AppCode.core.domain.models import User
+from AppCode.infrastructure.data.orm import ApiTokenRow
 from AppCode.services.access import local_user_name
 from AppCode.services.user_service import hash_password, verify_password
 
@@ -134,8 +136,18 @@ def test_tokens_are_shown_once_stored_hashed_and_can_be_revoked(
         users.authenticate_token(secret)
 
     with access.acting_as(ADMIN):
-        _, expired = users.create_token("bob", expires_in=timedelta(seconds=-1))
+        with pytest.raises(ConfigurationError, match="lifetime"):
+            users.create_token("bob", expires_in=timedelta(seconds=-1))
+        with pytest.raises(ConfigurationError, match="lifetime"):
+            users.create_token("bob", expires_in=timedelta(days=10**6))
+        soon, expired = users.create_token("bob", expires_in=timedelta(days=1))
         _, live = users.create_token("bob")
+    with multi.database().begin() as db:  # a day later
+        db.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == soon.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     with pytest.raises(AuthenticationError, match="expired"):
         users.authenticate_token(expired)
     with access.acting_as(ADMIN):

@@ -76,9 +76,14 @@ class LogWriter:
 
 
 def read_log(path: str | Path) -> Iterator[tuple[str, bytes]]:
-    """The log's chunks as ``(stream, bytes)``, merged per run of the same stream."""
+    """The log's chunks as ``(stream, bytes)``, merged per run of the same stream. Reads the
+    file now, so a missing log raises ``FileNotFoundError`` here, not while iterating."""
     path = Path(path)
     data = path.read_bytes()
+    return _chunks(path, data)
+
+
+def _chunks(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
     marks: list[tuple[int, str]] = []
     idx = index_path(path)
     if idx.exists():

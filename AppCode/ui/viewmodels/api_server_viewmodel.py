@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 from PyQt5.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
@@ -58,22 +59,11 @@ class ApiServerViewModel(QObject):
         env.insert("PYTHONIOENCODING", "utf-8")
         env.insert("PYTHONUNBUFFERED", "1")
         self._process.setProcessEnvironment(env)
-        self._process.start(
-            self._python,
-            [
-                "-m",
-                "AppCode",
-                "serve",
-                "--data-dir",
-                self._data_dir,
-                "--config",
-                self._config_file,
-                "--host",
-                self.host,
-                "--port",
-                str(self.port),
-            ],
-        )
+        arguments = ["-m", "AppCode", "serve", "--data-dir", self._data_dir]
+        if Path(self._config_file).is_file():  # no file yet = defaults, as in the app itself
+            arguments += ["--config", self._config_file]
+        arguments += ["--host", self.host, "--port", str(self.port)]
+        self._process.start(self._python, arguments)
 
     def stop(self) -> None:
         """Ask the server to stop (SIGTERM: it finishes requests in flight); kill it if it

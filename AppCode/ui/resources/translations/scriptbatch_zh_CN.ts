@@ -158,12 +158,12 @@
 <context>
     <name>ApiServerViewModel</name>
     <message>
-        <location filename="../../viewmodels/api_server_viewmodel.py" line="104"/>
+        <location filename="../../viewmodels/api_server_viewmodel.py" line="94"/>
         <source>The API server stopped (exit code {0}).</source>
         <translation>API 服务器已停止（退出码 {0}）。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/api_server_viewmodel.py" line="111"/>
+        <location filename="../../viewmodels/api_server_viewmodel.py" line="101"/>
         <source>The API server could not start: {0}</source>
         <translation>API 服务器无法启动：{0}</translation>
     </message>

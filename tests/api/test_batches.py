@@ -1,0 +1,208 @@
+"""Running batches through the API: start, follow (polling and server-sent events), read the
+output (with ranges), page through the history, cancel."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from AppCode.services.json_shapes import batch_json
+from tests.api.conftest import (
+    ADMIN,
+    WAIT_FOR_FILE,
+    ClientFor,
+    assert_error,
+    finished_batch,
+    make_token,
+)
+from tests.conftest import REPO, wait_until, write_script
+
+
+def test_an_operator_runs_a_batch_to_completion_and_reads_its_output(
+    container: Any, client_for: ClientFor, tmp_path: Path
+) -> None:
+    script = write_script(
+        tmp_path / "hello.py",
+        "import sys\nprint('hello', sys.argv[1], flush=True)\n"
+        "print('oops', file=sys.stderr, flush=True)\n",
+    )
+    operator = client_for(make_token(container, "olga", "operator"))
+
+    started = operator.post(
+        "/batches",
+        json={"scripts": [str(script)], "jobs": 1, "timeout_s": 60, "retries": 0, "args": ["you"]},
+    )
+
+    assert started.status_code == 202, started.text
+    batch_id = started.json()["id"]
+    assert started.headers["location"] == f"/api/v1/batches/{batch_id}"
+    assert started.json()["summary"]["total"] == 1
+    final = finished_batch(operator, batch_id)
+    with container.access().acting_as(ADMIN):
+        stored = container.history_service().batch(batch_id)
+    assert final == {"id": batch_id, **batch_json(*stored)}  # exactly the run --json shape
+    assert final["status"] == "succeeded"
+    execution = final["executions"][0]
+    assert (execution["status"], execution["exit_code"], execution["args"]) == (
+        "succeeded",
+        0,
+        ["you"],
+    )
+    listed = operator.get("/batches").json()["items"]
+    assert [(b["id"], b["created_by"]) for b in listed] == [(batch_id, "olga")]
+
+    output = operator.get(f"/executions/{execution['id']}/output")
+    assert output.status_code == 200
+    assert output.headers["content-type"].startswith("text/plain")
+    assert output.headers["accept-ranges"] == "bytes"
+    assert output.text == "hello you\noops\n"
+
+    middle = operator.get(f"/executions/{execution['id']}/output", headers={"Range": "bytes=6-8"})
+    assert middle.status_code == 206
+    assert middle.text == "you" and middle.headers["content-range"] == "bytes 6-8/15"
+    tail = operator.get(f"/executions/{execution['id']}/output", headers={"Range": "bytes=-5"})
+    assert (tail.status_code, tail.text) == (206, "oops\n")
+    beyond = operator.get(f"/executions/{execution['id']}/output", headers={"Range": "bytes=99-"})
+    assert_error(beyond, 416, "RangeNotSatisfiable")
+    assert beyond.headers["content-range"] == "bytes */15"
+
+    one = operator.get(f"/executions/{execution['id'][:12]}").json()  # a prefix will do
+    assert one["id"] == execution["id"]
+    assert [a["status"] for a in one["attempt_list"]] == ["succeeded"]
+
+
+def test_history_pages_follow_the_cursor(
+    container: Any, admin: httpx.Client, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path / "each.py", "import sys\nprint(sys.argv[1])\n")
+    started = admin.post(
+        "/batches",
+        json={"scripts": [str(script)], "jobs": 2, "each_args": [[str(n)] for n in range(5)]},
+    )
+    batch_id = started.json()["id"]
+    finished_batch(admin, batch_id)
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        params: dict[str, Any] = {"batch": batch_id, "limit": 2, "status": "succeeded"}
+        if cursor:
+            params["cursor"] = cursor
+        page = admin.get("/executions", params=params).json()
+        seen += [e["id"] for e in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3 and len(seen) == len(set(seen)) == 5
+    assert admin.get("/executions", params={"status": "failed,blocked"}).json()["items"] == []
+    assert len(admin.get("/executions", params={"since": "1h"}).json()["items"]) == 5
+    assert admin.get("/executions", params={"until": "1h"}).json()["items"] == []
+
+    scripts = [write_script(tmp_path / "lib" / f"s{n}.py") for n in range(3)]
+    assert admin.post("/scripts", json={"paths": [str(tmp_path / "lib")]}).status_code == 200
+    first = admin.get("/scripts", params={"limit": 2}).json()
+    second = admin.get("/scripts", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [s["path"] for s in first["items"] + second["items"]] == [str(s) for s in scripts]
+    assert second["next_cursor"] is None
+
+    wrong_list = admin.get("/batches", params={"cursor": first["next_cursor"]})
+    assert_error(wrong_list, 400, "ConfigurationError")
+    assert_error(admin.get("/executions", params={"cursor": "garbage"}), 400, "ConfigurationError")
+
+
+def read_events(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Every ``event:``/``data:`` pair of a server-sent event stream until it ends."""
+    events, kind = [], None
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: ") and kind is not None:
+            events.append((kind, json.loads(line.removeprefix("data: "))))
+            kind = None
+    return events
+
+
+def test_the_event_stream_carries_the_batch_and_ends_with_it(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    script = write_script(tmp_path / "gated.py", WAIT_FOR_FILE.format(gate=str(gate)))
+    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+
+    with admin.stream("GET", f"/batches/{batch_id}/events") as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert next(lines) == "event: snapshot"
+        snapshot = json.loads(next(lines).removeprefix("data: "))
+        assert snapshot["id"] == batch_id and snapshot["summary"]["total"] == 1
+        gate.touch()  # only now can the script finish: its events come after the snapshot
+        events = read_events(lines)
+
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "batch_finished" and kinds.count("batch_finished") == 1
+    assert "execution_finished" in kinds
+    output = "".join(
+        chunk["text"] for kind, data in events if kind == "output" for chunk in data["chunks"]
+    )
+    assert "released" in output
+    assert events[-1][1]["status"] == "succeeded"
+    assert events[-1][1]["executions"][0]["status"] == "succeeded"
+
+    with admin.stream("GET", f"/batches/{batch_id[:10]}/events") as again:  # already finished
+        assert [kind for kind, _ in read_events(again.iter_lines())] == [
+            "snapshot",
+            "batch_finished",
+        ]
+    assert_error(admin.get("/batches/nope/events"), 404, "NotFoundError")
+
+
+def test_cancel_stops_a_running_batch(admin: httpx.Client, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "forever.py", WAIT_FOR_FILE.format(gate=str(tmp_path / "never"))
+    )
+    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+
+    cancelled = admin.post(f"/batches/{batch_id}/cancel")
+
+    assert cancelled.status_code == 202 and cancelled.json() == {"id": batch_id, "cancelled": True}
+    final = finished_batch(admin, batch_id, timeout=30)
+    assert final["status"] == "cancelled"
+    assert final["executions"][0]["status"] == "cancelled"
+    again = admin.post(f"/batches/{batch_id}/cancel").json()
+    assert again == {"id": batch_id, "cancelled": False}
+
+
+def test_the_event_stream_of_a_batch_another_process_runs_ends_with_it(
+    admin: httpx.Client, tmp_path: Path, data_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("AppCode.api.events.RECHECK_S", 0.5)
+    gate = tmp_path / "gate"
+    script = write_script(tmp_path / "gated.py", WAIT_FOR_FILE.format(gate=str(gate)))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "AppCode", "--data-dir", str(data_home), "run", str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    try:
+        wait_until(lambda: admin.get("/batches").json()["items"], what="the CLI's batch")
+        batch_id = admin.get("/batches").json()["items"][0]["id"]
+        with admin.stream("GET", f"/batches/{batch_id}/events") as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == "event: snapshot"
+            gate.touch()
+            events = read_events(lines)
+        assert run.wait(60) == 0
+    finally:
+        gate.touch()
+        run.wait(60)
+    assert [kind for kind, _ in events] == ["batch_finished"]  # no live events: polled
+    assert events[0][1]["status"] == "succeeded"

@@ -1,0 +1,35 @@
+"""Durations and dates as users type them, including absurd ones (a clear ValueError)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from AppCode.utils.timeparse import parse_duration, parse_since
+
+
+def test_durations_and_dates() -> None:
+    assert parse_duration("90d") == timedelta(days=90)
+    assert parse_duration(" 1.5h ") == timedelta(minutes=90)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("2026-11-01T08:00+00:00") == datetime(2026, 11, 1, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["soon", "", "5x", "-3d"])
+def test_not_a_duration(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["99999999999d", "1e400w"])
+def test_too_long_a_duration_is_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["9999999d", "0001-01-01", "yesterday"])
+def test_since_out_of_range_or_nonsense_is_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_since(text)
