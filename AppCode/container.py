@@ -7,6 +7,7 @@ them on; services never reach into the container themselves. Tests override prov
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from AppCode.infrastructure.execution.python_env import resolve_python
 from AppCode.infrastructure.execution.system_load import system_load
 from AppCode.infrastructure.logging.setup import configure_logging
 from AppCode.infrastructure.monitoring.sampler import PsutilSampler
+from AppCode.infrastructure.plugins.discovery import discover_plugins
 from AppCode.infrastructure.storage.backups import ZipBackupArchiver, recover_interrupted_restore
 from AppCode.infrastructure.storage.cache import TTLCacheManager
 from AppCode.infrastructure.storage.data_dir import prepare_data_dir
@@ -39,9 +41,11 @@ from AppCode.services.backup_service import BackupService
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
 from AppCode.services.monitoring_service import MonitoringService
+from AppCode.services.plugin_service import PluginService
 from AppCode.services.policies import PolicyResolver
+from AppCode.services.report_service import BatchReportBuilder, ReportService
 from AppCode.services.script_service import ScriptService
-from AppCode.services.settings import Settings, load_settings
+from AppCode.services.settings import Settings, load_settings, save_user_settings
 from AppCode.services.settings_service import SettingsService
 from AppCode.services.user_service import UserService
 from AppCode.utils.data_dir import DataDir
@@ -99,6 +103,29 @@ def _monitoring_service(
     yield service
     unsubscribe()
     service.stop()
+
+
+def _plugin_service(
+    uow: Callable[[], SqlUnitOfWork],
+    data_dir: DataDir,
+    settings: Settings,
+    config_file: Path,
+    builder: BatchReportBuilder,
+    bus: EventBus,
+    access: SessionAccess,
+) -> Iterator[PluginService]:
+    service = PluginService(
+        uow,
+        functools.partial(discover_plugins, data_dir.plugins),
+        settings.plugins,
+        build_report=builder,
+        save_settings=functools.partial(save_user_settings, config_file, settings),
+        access=access,
+    )
+    unsubscribe = bus.subscribe(service.on_event)
+    yield service
+    unsubscribe()
+    service.shutdown(timeout=settings.plugins.hook_timeout_s)
 
 
 def _database_url(settings: Settings, data_dir: DataDir) -> str:
@@ -204,6 +231,30 @@ class Container(containers.DeclarativeContainer):
         result_writer,
         event_bus,
         access,
+    )
+    report_builder = providers.Singleton(
+        BatchReportBuilder,
+        uow=uow.provider,
+        read_log=providers.Object(read_log),
+        flush_results=result_writer.provided.flush,
+    )
+    plugin_service = providers.Resource(
+        _plugin_service,
+        uow.provider,
+        data_dir,
+        settings,
+        config_file,
+        report_builder,
+        event_bus,
+        access,
+    )
+    report_service = providers.Singleton(
+        ReportService,
+        uow=uow.provider,
+        plugins=plugin_service,
+        build_report=report_builder,
+        flush_results=result_writer.provided.flush,
+        access=access,
     )
     history_service = providers.Singleton(
         HistoryService,

@@ -12,7 +12,16 @@ from fastapi.openapi.utils import get_openapi
 from AppCode import __version__
 from AppCode.api.docs import install_docs
 from AppCode.api.errors import install_error_handlers
-from AppCode.api.routes import backups, batches, executions, monitoring, scripts, system, users
+from AppCode.api.routes import (
+    backups,
+    batches,
+    executions,
+    monitoring,
+    plugins,
+    scripts,
+    system,
+    users,
+)
 from AppCode.container import Container
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -44,7 +53,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.stopping = threading.Event()
     install_error_handlers(app)
-    for module in (system, scripts, batches, executions, monitoring, backups, users):
+    for module in (system, scripts, batches, executions, monitoring, backups, users, plugins):
         app.include_router(module.router, prefix=API_PREFIX)
     install_docs(app, API_PREFIX)
 

@@ -24,6 +24,8 @@ from AppCode.services.backup_service import BackupService
 from AppCode.services.batch_service import BatchService
 from AppCode.services.history_service import HistoryService
 from AppCode.services.monitoring_service import MonitoringService
+from AppCode.services.plugin_service import PluginService
+from AppCode.services.report_service import ReportService
 from AppCode.services.script_service import ScriptService
 from AppCode.services.user_service import UserService
 
@@ -85,6 +87,14 @@ class Caller:
     @property
     def backups(self) -> BackupService:
         return cast(BackupService, self._as_user(self.container.backup_service()))
+
+    @property
+    def plugins(self) -> PluginService:
+        return cast(PluginService, self._as_user(self.container.plugin_service()))
+
+    @property
+    def reports(self) -> ReportService:
+        return cast(ReportService, self._as_user(self.container.report_service()))
 
     @property
     def users(self) -> UserService:

@@ -26,6 +26,7 @@ from AppCode.core.domain.errors import (
     DatabaseError,
     NotFoundError,
     PermissionDeniedError,
+    PluginError,
     ScriptBatchError,
 )
 
@@ -48,6 +49,8 @@ _STATUSES: tuple[tuple[type[ScriptBatchError], int], ...] = (
     # The backup asked for cannot be used or made (damaged, ambiguous, the folder not
     # writable): the request was understood, and the message says what stands in the way.
     (BackupError, 422),
+    # No enabled plugin makes the format asked for, or the one that does failed.
+    (PluginError, 422),
     (ConfigurationError, 400),
     (DatabaseError, 503),
 )

@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.cli.plugins_cmd import parse_output
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.models import ExecutionStatus
@@ -37,6 +38,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     history.add_argument("--since", metavar="WHEN", help="only since then: 10m, 12h, 7d or a date")
     history.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (50)")
     history.add_argument("--json", action="store_true", help="print a JSON list")
+    history.add_argument(
+        "--export",
+        metavar="FORMAT:PATH",
+        help="write every matching execution (no --limit) to a file, e.g. xlsx:history.xlsx",
+    )
     history.set_defaults(handler=_history)
     sub = history.add_subparsers(dest="history_command", metavar="ACTION")
     prune = sub.add_parser(
@@ -77,6 +83,7 @@ def _history(container: Container, args: argparse.Namespace) -> int:
             statuses.append(ExecutionStatus(name.strip()))
     if args.limit < 1:
         raise ConfigurationError("--limit must be at least 1")
+    export = parse_output(container, "--export", args.export, "export") if args.export else None
     history = container.history_service()
     batch_id = history.find_batch(args.batch).id if args.batch else None
     try:
@@ -89,6 +96,22 @@ def _history(container: Container, args: argparse.Namespace) -> int:
         batch_id=batch_id,
         since=since,
     )
+    if export:
+        words = [
+            f"{name} {value}"
+            for name, value in (
+                ("script", args.script),
+                ("status", ",".join(s.value for s in statuses)),
+                ("batch", batch_id),
+                ("since", args.since),
+            )
+            if value
+        ]
+        path, count = container.report_service().export(
+            where, export[0], export[1], description=", ".join(words) or "all executions"
+        )
+        print(f"{count} executions written to {path}")
+        return 0
     executions = history.executions(where, limit=args.limit)
     if args.json:
         print_json([execution_json(e) for e in executions])

@@ -19,6 +19,7 @@ from AppCode.cli import (
     db_cmd,
     history_cmd,
     monitor_cmd,
+    plugins_cmd,
     run_cmd,
     scripts_cmd,
     serve_cmd,
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     scripts_cmd.register(commands, common)
     db_cmd.register(commands, common)
     users_cmd.register(commands, common)
+    plugins_cmd.register(commands, common)
     serve_cmd.register(commands, common)
     return parser
 

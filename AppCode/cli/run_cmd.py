@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.cli.output import human_size, print_error, print_json, print_table
+from AppCode.cli.plugins_cmd import parse_output
 from AppCode.container import Container
-from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.errors import ConfigurationError, ScriptBatchError
 from AppCode.core.domain.events import Event, ExecutionFinished, ExecutionStarted
 from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
 from AppCode.core.engines.engine import BatchHandle
@@ -133,6 +134,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT:PATH",
+        help="when the batch ends, write its report, e.g. html:report.html (repeat for more)",
+    )
+    parser.add_argument(
         "--quiet",
         "-q",
         action="store_true",
@@ -176,8 +184,15 @@ def _rerun(container: Container, args: argparse.Namespace) -> int:
 
 def _foreground(container: Container, args: argparse.Namespace, start: Any) -> int:
     service = container.batch_service()
+    reports = _parse_reports(container, args.report)
+    plugins = container.plugin_service()
     progress = _Progress(sys.stderr, enabled=not (args.quiet or args.json))
     unsubscribe = container.event_bus().subscribe(progress.on_event)
+    stop_hearing = plugins.subscribe_problems(
+        lambda problem: print(
+            f"warning: plugin {problem.plugin}: {problem.message}", file=sys.stderr
+        )
+    )
     try:
         handle: BatchHandle = start()
         progress.begin(len(handle.executions) or _count(container, handle.batch_id))
@@ -193,18 +208,39 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
                 progress.render()
         service.wait(handle)
         progress.finish()
+        # What plugins do at the end of a batch (an email) finishes before the command does.
+        plugins.wait_idle(timeout=container.settings().plugins.hook_timeout_s * 4)
     finally:
         unsubscribe()
+        stop_hearing()
     batch, executions = handle.batch, handle.executions
+    reports_ok = _write_reports(container, batch.id, reports)
     if args.json:
         print_json(batch_json(batch, executions))
     elif not args.quiet:
         _print_summary(batch, executions)
     if interrupted:
         return EXIT_INTERRUPTED
-    return (
-        EXIT_OK if all(e.status is ExecutionStatus.SUCCEEDED for e in executions) else EXIT_FAILED
-    )
+    succeeded = all(e.status is ExecutionStatus.SUCCEEDED for e in executions)
+    return EXIT_OK if succeeded and reports_ok else EXIT_FAILED
+
+
+def _parse_reports(container: Container, specs: list[str]) -> list[tuple[str, Path]]:
+    """``--report FORMAT:PATH`` values, checked before the batch starts, so a typo does not
+    waste a run."""
+    return [parse_output(container, "--report", spec, "report") for spec in specs]
+
+
+def _write_reports(container: Container, batch_id: str, reports: list[tuple[str, Path]]) -> bool:
+    ok = True
+    for fmt, target in reports:
+        try:
+            container.report_service().write_report(batch_id, fmt, target)
+            print(f"{fmt} report written: {target}", file=sys.stderr)
+        except ScriptBatchError as exc:
+            print_error(exc)
+            ok = False
+    return ok
 
 
 def _count(container: Container, batch_id: str) -> int:

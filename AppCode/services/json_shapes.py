@@ -18,6 +18,7 @@ from AppCode.core.domain.models import (
     Script,
     User,
 )
+from AppCode.services.plugin_service import PluginView
 
 __all__ = [
     "attempt_json",
@@ -28,6 +29,7 @@ __all__ = [
     "finding_json",
     "iso",
     "metric_json",
+    "plugin_json",
     "script_json",
     "summary",
     "token_json",
@@ -203,4 +205,23 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "duration_s": a.duration_s,
         "error_type": a.error_type,
         "error_message": a.error_message,
+    }
+
+
+def plugin_json(p: PluginView) -> dict[str, Any]:
+    info = p.info
+    return {
+        "name": p.name,
+        "state": p.state,
+        "error": p.error,
+        "source": p.source,
+        "version": info.version if info else None,
+        "description": info.description if info else None,
+        "author": info.author if info else None,
+        "min_app_version": info.min_app_version if info else None,
+        "formats": list(info.formats) if info else [],
+        "hooks": list(p.hooks),
+        "settings": p.settings,
+        "settings_schema": p.settings_schema.model_json_schema() if p.settings_schema else None,
+        "last_problem": p.last_problem,
     }

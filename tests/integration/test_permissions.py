@@ -23,6 +23,8 @@ SERVICES = (
     "backup_service",
     "user_service",
     "settings_service",
+    "plugin_service",
+    "report_service",
 )
 
 # Public methods that are not operations a user asks for: the application's own upkeep,
@@ -55,6 +57,10 @@ NOT_DECLARED = {
     },
     "settings_service": {"config_file"},
     "script_service": set(),
+    # Calls the service makes into plugins for an operation already checked (report_service),
+    # the bus subscription and lifecycle.
+    "plugin_service": {"produce", "on_event", "wait_idle", "shutdown", "subscribe_problems"},
+    "report_service": set(),
 }
 
 _counter = iter(range(10**6))
@@ -92,6 +98,13 @@ def _args(service: str, name: str, container: Any) -> tuple[Any, ...]:
         ("user_service", "disable"): ("nope",),
         ("user_service", "enable"): ("nope",),
         ("settings_service", "save"): (container.settings(),),
+        ("plugin_service", "get"): ("nope",),
+        ("plugin_service", "enable"): ("nope",),
+        ("plugin_service", "disable"): ("nope",),
+        ("plugin_service", "configure"): ("nope", {}),
+        ("report_service", "report"): ("nope", "html"),
+        ("report_service", "write_report"): ("nope", "html", "/nonexistent/r.html"),
+        ("report_service", "export"): (ExecutionFilter(), "xlsx", "/nonexistent/r.xlsx"),
     }
     return table.get((service, name), ())
 
@@ -130,6 +143,10 @@ def test_key_operations_need_the_levels_of_the_spec(multi: Any) -> None:
     assert level("backup_service", "restore") is Level.ADMIN
     assert level("user_service", "add") is Level.ADMIN
     assert level("user_service", "audit") is Level.ADMIN
+    assert level("plugin_service", "list") is Level.VIEW
+    assert level("plugin_service", "enable") is Level.MANAGE
+    assert level("plugin_service", "configure") is Level.MANAGE
+    assert level("report_service", "write_report") is Level.VIEW
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -32,6 +32,9 @@ __all__ = [
     "ExecutionFilter",
     "ExecutionRepository",
     "MetricsRepository",
+    "PluginCandidate",
+    "PluginState",
+    "PluginStateRepository",
     "ProcessTable",
     "ScriptRepository",
     "UnitOfWork",
@@ -266,6 +269,32 @@ class ProcessTable(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PluginState:
+    """What the user chose for a plugin (``enabled``) and why it is errored, if it is."""
+
+    name: str
+    enabled: bool
+    error: str | None = None
+
+
+class PluginStateRepository(Protocol):
+    def all(self) -> dict[str, PluginState]: ...
+
+    def save(self, state: PluginState) -> None:
+        """Insert or replace the plugin's row."""
+        ...
+
+
+@dataclass(frozen=True)
+class PluginCandidate:
+    """A plugin that discovery found but has not imported yet."""
+
+    name: str  # module, entry-point or file name; the plugin's own name comes with its info
+    source: str  # "built-in", "entry point of <distribution>", or the file's path
+    load: Callable[[], object]  # imports it; the module (or object) holding its hookimpls
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories: ``with uow: ...; uow.commit()``.
 
@@ -279,6 +308,7 @@ class UnitOfWork(Protocol):
     backups: BackupRepository
     users: UserRepository
     audit: AuditRepository
+    plugin_states: PluginStateRepository
 
     def __enter__(self) -> Self: ...
 

@@ -24,7 +24,7 @@ from AppCode.core.domain.models import (
     Script,
     User,
 )
-from AppCode.core.domain.ports import ExecutionFilter
+from AppCode.core.domain.ports import ExecutionFilter, PluginState
 from AppCode.infrastructure.data.orm import (
     ApiTokenRow,
     AuditLogRow,
@@ -33,6 +33,7 @@ from AppCode.infrastructure.data.orm import (
     ExecutionAttemptRow,
     ExecutionRow,
     PerformanceMetricRow,
+    PluginStateRow,
     ScriptRow,
     ScriptTagRow,
     UserRow,
@@ -437,6 +438,25 @@ class SqlUserRepository:
             .where(ApiTokenRow.id == token.id)
             .values(revoked_at=token.revoked_at, last_used_at=token.last_used_at)
         )
+
+
+class SqlPluginStateRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def all(self) -> dict[str, PluginState]:
+        rows = self._session.scalars(select(PluginStateRow))
+        return {r.name: PluginState(r.name, r.enabled, r.error) for r in rows}
+
+    def save(self, state: PluginState) -> None:
+        row = self._session.get(PluginStateRow, state.name)
+        if row is None:
+            self._session.add(
+                PluginStateRow(name=state.name, enabled=state.enabled, error=state.error)
+            )
+        else:
+            row.enabled, row.error = state.enabled, state.error
+        self._session.flush()
 
 
 def _user(row: UserRow) -> User:

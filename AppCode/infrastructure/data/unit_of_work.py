@@ -16,6 +16,7 @@ from AppCode.infrastructure.data.repositories import (
     SqlBatchRepository,
     SqlExecutionRepository,
     SqlMetricsRepository,
+    SqlPluginStateRepository,
     SqlScriptRepository,
     SqlUserRepository,
 )
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.backups = SqlBackupRepository(self.session)
         self.users = SqlUserRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.plugin_states = SqlPluginStateRepository(self.session)
         return self
 
     def __exit__(

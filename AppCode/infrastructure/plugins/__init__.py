@@ -1,0 +1,1 @@
+"""Finding plugins: the built-ins, installed distributions' entry points, and the data directory."""

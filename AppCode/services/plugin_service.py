@@ -1,0 +1,601 @@
+"""Plugins: discovery, lifecycle, settings, and every call into a plugin (docs/plugins.md).
+
+Lifecycle: discovered -> loaded (imported, its hooks checked against ``HookSpecs``) ->
+enabled or disabled (the user's choice, kept in ``plugin_state``) -> unloaded at shutdown. A
+plugin that fails to import, raises in a hook or overruns ``[plugins].hook_timeout_s`` is
+*errored*: it is skipped, the reason is logged, stored and shown, until someone enables it again
+(which also re-imports a plugin that failed to import). The app never waits on a plugin longer
+than the budget and never lets its exception through.
+
+Threads: engine events are queued by ``on_event`` (the engine's thread only enqueues) and run by
+one dispatcher thread in order; each hook call runs in its own daemon thread so that an
+overrunning plugin can be abandoned. Report generation called by an adapter runs on the
+adapter's worker thread with the same guard.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from AppCode import __version__
+from AppCode.core.domain.errors import ConfigurationError, NotFoundError, PluginError
+from AppCode.core.domain.events import BatchFinished, BatchStarted, Event, ExecutionFinished
+from AppCode.core.domain.ports import PluginCandidate, PluginState, UnitOfWorkFactory
+from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
+from AppCode.services.plugin_spec import (
+    BATCH_FINISHED,
+    PROJECT,
+    Attachment,
+    BatchReport,
+    DeliveryError,
+    HookSpecs,
+    Notification,
+    PluginInfo,
+)
+from AppCode.services.settings import PluginsSettings
+
+__all__ = ["PluginProblem", "PluginService", "PluginView"]
+
+log = logging.getLogger(__name__)
+
+ENABLED, DISABLED, ERRORED = "enabled", "disabled", "errored"
+_HOOKS = tuple(name for name in vars(HookSpecs) if not name.startswith("_"))
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class PluginView:
+    """A plugin as the user sees it (the plugins list, the API, the dialog)."""
+
+    name: str
+    source: str
+    state: str  # enabled | disabled | errored
+    error: str | None
+    info: PluginInfo | None  # None when it could not be loaded
+    hooks: tuple[str, ...]
+    settings_schema: type[BaseModel] | None
+    settings: dict[str, Any]  # its [plugins.<name>] section, defaults filled in when valid
+    last_problem: str | None  # the last thing it could not deliver (DeliveryError)
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """Something a plugin could not do, for the user to see (status bar, stderr)."""
+
+    plugin: str
+    message: str
+    errored: bool  # the plugin is now errored and skipped (else it could not deliver)
+
+
+@dataclass
+class _Plugin:
+    name: str
+    source: str
+    candidate: PluginCandidate
+    obj: object | None = None
+    info: PluginInfo | None = None
+    schema: type[BaseModel] | None = None
+    config: BaseModel | None = None
+    impls: dict[str, pluggy.HookImpl] = field(default_factory=dict)
+    enabled: bool = False
+    error: str | None = None
+    last_problem: str | None = None
+
+    @property
+    def state(self) -> str:
+        return ERRORED if self.error else ENABLED if self.enabled else DISABLED
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and not self.error and self.obj is not None
+
+
+class PluginService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        discover: Callable[[], list[PluginCandidate]],
+        settings: PluginsSettings,
+        *,
+        build_report: Callable[[str], BatchReport],
+        save_settings: Callable[[], None],
+        access: AccessControl = ALLOW_ALL,
+        app_version: str = __version__,
+    ) -> None:
+        self._uow = uow
+        self._discover = discover
+        self._settings = settings
+        self._build_report = build_report
+        self._save_settings = save_settings
+        self._access = access
+        self._app_version = app_version
+        self._lock = threading.RLock()
+        self._plugins: dict[str, _Plugin] | None = None  # loaded on first use
+        self._manager = pluggy.PluginManager(PROJECT)
+        self._manager.add_hookspecs(HookSpecs)
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._dispatcher: threading.Thread | None = None
+        self._listeners: list[Callable[[PluginProblem], None]] = []
+
+    # -- what adapters call --------------------------------------------------------------------
+
+    @requires(Level.VIEW, "list plugins")
+    def list(self) -> list[PluginView]:
+        """Every plugin found, built-ins first, with its state as stored (another process,
+        say the CLI, may have changed it)."""
+        with self._lock:
+            self._refresh_states()
+            return [self._view(p) for p in self._loaded().values()]
+
+    @requires(Level.VIEW, "view plugin")
+    def get(self, name: str) -> PluginView:
+        with self._lock:
+            self._refresh_states()
+            return self._view(self._find(name))
+
+    @requires(Level.MANAGE, "enable plugin", audit=True)
+    def enable(self, name: str) -> PluginView:
+        """Switch a plugin on, at once; an errored one is cleared and, if it never loaded,
+        imported again (after a fix). Raises ``PluginError`` if it still cannot load."""
+        with self._lock:
+            plugin = self._find(name)
+            plugin.error = None
+            if plugin.obj is None:
+                self._import(plugin)
+            else:
+                try:
+                    plugin.config = self._validated(plugin)
+                except PluginError as exc:
+                    plugin.error = str(exc)
+            plugin.enabled = True
+            self._store(plugin)
+            if plugin.error:
+                raise PluginError(
+                    f"plugin {name} could not be enabled: {plugin.error}",
+                    hint="Fix the plugin (or its settings) and enable it again; the log has "
+                    "the details.",
+                )
+            log.info("plugin %s enabled", name)
+            return self._view(plugin)
+
+    @requires(Level.MANAGE, "disable plugin", audit=True)
+    def disable(self, name: str) -> PluginView:
+        with self._lock:
+            plugin = self._find(name)
+            plugin.enabled = False
+            self._store(plugin)
+            log.info("plugin %s disabled", name)
+            return self._view(plugin)
+
+    @requires(Level.MANAGE, "configure plugin", audit=True)
+    def configure(self, name: str, values: dict[str, Any]) -> PluginView:
+        """Validate ``values`` with the plugin's schema and save them as its config section.
+        Raises ``ConfigurationError`` naming each wrong field; nothing is saved then."""
+        with self._lock:
+            plugin = self._find(name)
+            if plugin.schema is None:
+                raise ConfigurationError(
+                    f"plugin {name} has no settings",
+                    hint="Only plugins that declare a settings schema can be configured.",
+                )
+            try:
+                config = plugin.schema.model_validate(values)
+            except ValidationError as exc:
+                raise ConfigurationError(
+                    f"settings of plugin {name} are not valid: {_problems(exc)}",
+                    hint="Correct the fields named above.",
+                ) from None
+            setattr(self._settings, name, config.model_dump(mode="json"))
+            self._save_settings()
+            plugin.config = config
+            return self._view(plugin)
+
+    @requires(Level.VIEW, "list plugins")
+    def formats(self, kind: str = "report") -> dict[str, str]:
+        """Formats the enabled plugins make, each with the plugin that makes it: reports of a
+        batch (``kind`` "report") or exports of history queries ("export")."""
+        return self._formats(kind)
+
+    def subscribe_problems(self, listener: Callable[[PluginProblem], None]) -> Callable[[], None]:
+        """``listener`` hears of every plugin problem, on the thread where it happened."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- calls into plugins --------------------------------------------------------------------
+
+    def produce(self, hook: str, fmt: str, **kwargs: Any) -> bytes:
+        """The first enabled plugin's answer to ``generate_report`` or ``export_data`` in
+        ``fmt``. Raises ``PluginError`` when no enabled plugin produces it or the one that
+        does failed (the reason is in the message)."""
+        with self._lock:
+            candidates = [p for p in self._loaded().values() if p.active and hook in p.impls]
+        for plugin in candidates:
+            if plugin.info and plugin.info.formats and fmt not in plugin.info.formats:
+                continue
+            result = self._call(plugin, hook, {"format": fmt, **kwargs})
+            if isinstance(result, bytes | bytearray):
+                return bytes(result)
+            if plugin.error:
+                raise PluginError(
+                    f"plugin {plugin.name} failed to make the {fmt} file: {plugin.error}",
+                    hint="See Tools > Plugins or `scriptbatch plugins list`; the log has the "
+                    "details.",
+                )
+        available = ", ".join(
+            sorted(self._formats("report" if hook == "generate_report" else "export"))
+        )
+        raise PluginError(
+            f"no enabled plugin makes {fmt!r} files",
+            hint=f"Formats available: {available or 'none'}. Enable the plugin that makes "
+            f"{fmt!r} files with `scriptbatch plugins enable NAME`.",
+        )
+
+    def on_event(self, event: Event) -> None:
+        """Engine events, on the engine's thread: queue the ones plugins hear about."""
+        if isinstance(event, BatchStarted | ExecutionFinished | BatchFinished):
+            self._ensure_dispatcher()
+            self._queue.put(event)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every queued event has been handled (the CLI waits for the batch's
+        email before it exits). False if ``timeout`` passed first."""
+        if self._dispatcher is None:
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Finish what is queued (within ``timeout``), then unload every plugin."""
+        if self._dispatcher is not None:
+            self._queue.put(_STOP)
+            self._dispatcher.join(timeout)
+            self._dispatcher = None
+        with self._lock:
+            for plugin in (self._plugins or {}).values():
+                if plugin.obj is not None and self._manager.is_registered(plugin.obj):
+                    self._manager.unregister(plugin.obj)
+            self._plugins = None
+
+    def _formats(self, kind: str) -> dict[str, str]:
+        hook = "generate_report" if kind == "report" else "export_data"
+        with self._lock:
+            found: dict[str, str] = {}
+            for plugin in self._loaded().values():
+                if plugin.active and plugin.info and hook in plugin.impls:
+                    for fmt in plugin.info.formats:
+                        found.setdefault(fmt, plugin.name)
+            return found
+
+    # -- the dispatcher thread -----------------------------------------------------------------
+
+    def _ensure_dispatcher(self) -> None:
+        with self._lock:
+            if self._dispatcher is None or not self._dispatcher.is_alive():
+                self._dispatcher = threading.Thread(
+                    target=self._dispatch, name="plugin-dispatcher", daemon=True
+                )
+                self._dispatcher.start()
+
+    def _dispatch(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            try:
+                self._handle(item)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("plugins could not handle %s", type(item).__name__)
+
+    def _handle(self, event: BatchStarted | ExecutionFinished | BatchFinished) -> None:
+        with self._lock:
+            if isinstance(event, BatchStarted):
+                self._refresh_states()
+            active = [p for p in self._loaded().values() if p.active]
+        if isinstance(event, BatchStarted):
+            self._broadcast(
+                active, "on_batch_started", {"batch": event.batch, "executions": event.executions}
+            )
+        elif isinstance(event, ExecutionFinished):
+            self._broadcast(active, "on_execution_finished", {"execution": event.execution})
+        else:
+            wanted = [p for p in active if {"on_batch_finished", "notify"} & p.impls.keys()]
+            if not wanted:
+                return
+            report = self._build_report(event.batch.id)
+            self._broadcast(wanted, "on_batch_finished", {"report": report})
+            if any("notify" in p.impls for p in wanted):
+                self._broadcast(wanted, "notify", {"event": self._notification(report)})
+
+    def _broadcast(self, plugins: Sequence[_Plugin], hook: str, kwargs: dict[str, Any]) -> None:
+        for plugin in plugins:
+            if hook in plugin.impls and plugin.active:
+                self._call(plugin, hook, kwargs)
+
+    def _notification(self, report: BatchReport) -> Notification:
+        failures = report.failures()
+        total = len(report.executions)
+        short = report.batch.id[:8]
+        if failures:
+            subject = f"ScriptBatch: batch {short} failed ({len(failures)} of {total} scripts)"
+        else:
+            subject = f"ScriptBatch: batch {short} succeeded ({total} scripts)"
+        lines = [
+            f"Batch {report.batch.id} ended {report.batch.status.value}.",
+            ", ".join(f"{status}: {n}" for status, n in report.counts().items() if n)
+            or "no scripts",
+        ]
+        if report.wall_s is not None:
+            lines.append(f"Elapsed: {report.wall_s:.1f} s with {report.batch.options.jobs} jobs.")
+        if failures:
+            lines += ["", "Scripts that did not succeed:"]
+            for execution in failures:
+                detail = execution.error_message or (
+                    f"exit code {execution.exit_code}" if execution.exit_code is not None else ""
+                )
+                lines.append(f"- {execution.script_path}: {execution.status.value} {detail}")
+        attachments: tuple[Attachment, ...] = ()
+        if "html" in self._formats("report"):
+            try:
+                html = self.produce("generate_report", "html", batch=report)
+                attachments = (Attachment(f"report-{short}.html", html, "text/html"),)
+            except PluginError as exc:
+                lines += ["", f"(The HTML report could not be made: {exc})"]
+        return Notification(
+            kind=BATCH_FINISHED,
+            subject=subject,
+            text="\n".join(lines) + "\n",
+            failed=bool(failures),
+            report=report,
+            attachments=attachments,
+        )
+
+    # -- guarded calls -------------------------------------------------------------------------
+
+    def _call(self, plugin: _Plugin, hook: str, kwargs: dict[str, Any]) -> Any:
+        """Run one hook of one plugin within the time budget; never raises."""
+        impl = plugin.impls[hook]
+        values = {**kwargs, "settings": plugin.config}
+        try:
+            args = [values[name] for name in impl.argnames]
+        except KeyError as exc:
+            self._mark_errored(plugin, f"{hook} asks for an unknown argument {exc}")
+            return None
+        try:
+            return self._guarded(plugin.name, hook, impl.function, args)
+        except DeliveryError as exc:
+            plugin.last_problem = str(exc)
+            log.warning("plugin %s could not deliver: %s", plugin.name, exc)
+            self._tell(PluginProblem(plugin.name, str(exc), errored=False))
+        except _OverranError as exc:
+            self._mark_errored(plugin, str(exc))
+        except Exception as exc:
+            log.error("plugin %s raised in %s", plugin.name, hook, exc_info=exc)
+            self._mark_errored(plugin, f"{hook} raised {type(exc).__name__}: {exc}")
+        return None
+
+    def _guarded(
+        self, name: str, hook: str, function: Callable[..., Any], args: Sequence[Any]
+    ) -> Any:
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = function(*args)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"plugin-{name}-{hook}", daemon=True)
+        worker.start()
+        worker.join(self._settings.hook_timeout_s)
+        if worker.is_alive():
+            raise _OverranError(
+                f"{hook} took longer than {self._settings.hook_timeout_s:g} s "
+                "([plugins].hook_timeout_s)"
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
+    def _mark_errored(self, plugin: _Plugin, reason: str) -> None:
+        log.error("plugin %s is errored and skipped until enabled again: %s", plugin.name, reason)
+        with self._lock:
+            plugin.error = reason
+            self._store(plugin)
+        self._tell(PluginProblem(plugin.name, reason, errored=True))
+
+    def _tell(self, problem: PluginProblem) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(problem)
+            except Exception:
+                log.exception("a plugin problem listener failed")
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _loaded(self) -> dict[str, _Plugin]:
+        if self._plugins is None:
+            self._plugins = {}
+            with self._uow() as uow:
+                stored = uow.plugin_states.all()
+            for candidate in self._discover():
+                plugin = _Plugin(candidate.name, candidate.source, candidate)
+                self._import(plugin)
+                if plugin.name in self._plugins:
+                    first = self._plugins[plugin.name]
+                    log.error(
+                        "plugin %s from %s ignored: %s already has that name",
+                        plugin.name,
+                        plugin.source,
+                        first.source,
+                    )
+                    self._unregister(plugin)
+                    continue
+                state = stored.get(plugin.name)
+                plugin.enabled = state.enabled if state else plugin.name in self._settings.enabled
+                if state and state.error and not plugin.error:
+                    plugin.error = state.error
+                elif plugin.error and plugin.error != (state.error if state else None):
+                    self._store(plugin)
+                self._plugins[plugin.name] = plugin
+            log.info(
+                "plugins: %s",
+                ", ".join(f"{p.name} ({p.state})" for p in self._plugins.values()) or "none",
+            )
+        return self._plugins
+
+    def _import(self, plugin: _Plugin) -> None:
+        """Import, register and check one plugin; any failure makes it errored."""
+        self._unregister(plugin)
+        plugin.obj, plugin.info, plugin.schema, plugin.config, plugin.impls = (
+            None,
+            None,
+            None,
+            None,
+            {},
+        )
+        try:
+            obj = plugin.candidate.load()
+            self._manager.register(obj, name=f"{plugin.candidate.source}:{plugin.candidate.name}")
+        except Exception as exc:
+            log.error(
+                "plugin %s from %s could not be loaded", plugin.name, plugin.source, exc_info=exc
+            )
+            plugin.error = f"could not be loaded: {type(exc).__name__}: {exc}"
+            return
+        unknown = [
+            attr
+            for attr in dir(obj)
+            if attr not in _HOOKS and self._manager.parse_hookimpl_opts(obj, attr) is not None
+        ]
+        if unknown:
+            self._manager.unregister(obj)
+            plugin.error = (
+                f"could not be loaded: unknown hook {', '.join(unknown)} "
+                f"(the hooks are {', '.join(_HOOKS)}; see docs/plugins.md)"
+            )
+            return
+        plugin.obj = obj
+        plugin.impls = {
+            hook: impl
+            for hook in _HOOKS
+            for impl in getattr(self._manager.hook, hook).get_hookimpls()
+            if impl.plugin is obj
+        }
+        try:
+            info = self._guarded(plugin.name, "plugin_info", _impl(plugin, "plugin_info"), [])
+            if not isinstance(info, PluginInfo):
+                raise PluginError("plugin_info() must return a PluginInfo")
+            if _version(self._app_version) < _version(info.min_app_version):
+                raise PluginError(
+                    f"needs ScriptBatch {info.min_app_version} or newer (this is "
+                    f"{self._app_version})"
+                )
+            plugin.info = info
+            plugin.name = info.name
+            if "settings_schema" in plugin.impls:
+                schema = self._guarded(
+                    plugin.name, "settings_schema", plugin.impls["settings_schema"].function, []
+                )
+                if schema is not None and not (
+                    isinstance(schema, type) and issubclass(schema, BaseModel)
+                ):
+                    raise PluginError("settings_schema() must return a pydantic model class")
+                plugin.schema = schema
+                plugin.config = self._validated(plugin) if schema else None
+        except Exception as exc:
+            log.error("plugin %s could not be loaded", plugin.name, exc_info=exc)
+            plugin.error = f"could not be loaded: {exc}"
+
+    def _validated(self, plugin: _Plugin) -> BaseModel | None:
+        if plugin.schema is None:
+            return None
+        raw = (self._settings.model_extra or {}).get(plugin.name, {})
+        try:
+            return plugin.schema.model_validate(raw if isinstance(raw, dict) else {})
+        except ValidationError as exc:
+            raise PluginError(
+                f"its settings [plugins.{plugin.name}] are not valid: {_problems(exc)}"
+            ) from None
+
+    def _unregister(self, plugin: _Plugin) -> None:
+        if plugin.obj is not None and self._manager.is_registered(plugin.obj):
+            self._manager.unregister(plugin.obj)
+
+    def _refresh_states(self) -> None:
+        plugins = self._loaded()
+        with self._uow() as uow:
+            stored = uow.plugin_states.all()
+        for plugin in plugins.values():
+            state = stored.get(plugin.name)
+            if state is None:
+                continue
+            plugin.enabled = state.enabled
+            if state.error != plugin.error and (state.error or plugin.obj is not None):
+                plugin.error = state.error  # enabled again elsewhere, or errored elsewhere
+
+    def _store(self, plugin: _Plugin) -> None:
+        with self._uow() as uow:
+            uow.plugin_states.save(PluginState(plugin.name, plugin.enabled, plugin.error))
+            uow.commit()
+
+    def _find(self, name: str) -> _Plugin:
+        plugins = self._loaded()
+        if name not in plugins:
+            raise NotFoundError(
+                f"no plugin named {name!r}",
+                hint="`scriptbatch plugins list` shows the plugins found: "
+                + (", ".join(plugins) or "none"),
+            )
+        return plugins[name]
+
+    def _view(self, plugin: _Plugin) -> PluginView:
+        raw = (self._settings.model_extra or {}).get(plugin.name, {})
+        settings = plugin.config.model_dump(mode="json") if plugin.config else dict(raw or {})
+        return PluginView(
+            name=plugin.name,
+            source=plugin.source,
+            state=plugin.state,
+            error=plugin.error,
+            info=plugin.info,
+            hooks=tuple(plugin.impls),
+            settings_schema=plugin.schema,
+            settings=settings,
+            last_problem=plugin.last_problem,
+        )
+
+
+class _OverranError(Exception):
+    """A hook did not return within the time budget."""
+
+
+def _impl(plugin: _Plugin, hook: str) -> Callable[..., Any]:
+    if hook not in plugin.impls:
+        raise PluginError(f"it has no {hook}() hook (every plugin needs one)")
+    return plugin.impls[hook].function
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
+        for error in exc.errors()
+    )
