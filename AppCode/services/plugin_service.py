@@ -202,7 +202,9 @@ class PluginService:
     def formats(self, kind: str = "report") -> dict[str, str]:
         """Formats the enabled plugins make, each with the plugin that makes it: reports of a
         batch (``kind`` "report") or exports of history queries ("export")."""
-        return self._formats(kind)
+        with self._lock:
+            self._refresh_states()
+            return self._formats(kind)
 
     def subscribe_problems(self, listener: Callable[[PluginProblem], None]) -> Callable[[], None]:
         """``listener`` hears of every plugin problem, on the thread where it happened."""
@@ -235,7 +237,7 @@ class PluginService:
         raise PluginError(
             f"no enabled plugin makes {fmt!r} files",
             hint=f"Formats available: {available or 'none'}. Enable the plugin that makes "
-            f"{fmt!r} files with `scriptbatch plugins enable NAME`.",
+            f"{fmt!r} files in Tools > Plugins or with `scriptbatch plugins enable NAME`.",
         )
 
     def on_event(self, event: Event) -> None:

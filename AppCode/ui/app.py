@@ -210,8 +210,10 @@ def install_examples_async(container, window) -> None:  # type: ignore[no-untype
 def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     from PyQt5.QtCore import Qt
 
+    from AppCode.core.security.permissions import Level
     from AppCode.ui.dialogs.api_server_dialog import ApiServerDialog
     from AppCode.ui.dialogs.execution_dialog import ExecutionDialog
+    from AppCode.ui.dialogs.plugins_dialog import PluginsDialog
     from AppCode.ui.dialogs.settings_dialog import SettingsDialog
     from AppCode.ui.dialogs.users_dialog import UsersDialog
     from AppCode.ui.viewmodels.api_server_viewmodel import ApiServerViewModel
@@ -223,6 +225,8 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         AnalysisViewModel,
         PerformanceViewModel,
     )
+    from AppCode.ui.viewmodels.plugins_viewmodel import PluginsViewModel
+    from AppCode.ui.viewmodels.report_viewmodel import ReportViewModel
     from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
     from AppCode.ui.viewmodels.settings_viewmodel import SettingsViewModel
     from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
@@ -269,6 +273,16 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
 
+    # One plugins ViewModel for the window (plugin problems go to its status bar) and the
+    # Plugins dialog; viewers see the dialog read only.
+    plugin_service = container.plugin_service()
+    plugins = PluginsViewModel(plugin_service)
+
+    def open_plugins(parent) -> None:  # type: ignore[no-untyped-def]
+        dialog = PluginsDialog(plugins, session.may(Level.MANAGE), parent)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+
     return MainWindow(
         LibraryViewModel(container.script_service()),
         BatchViewModel(
@@ -286,10 +300,13 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
         BackupViewModel(container.backup_service()),
         session,
         api_server,
+        plugins,
+        ReportViewModel(container.report_service(), plugin_service),
         open_settings=open_settings,
         open_execution=open_execution,
         open_users=open_users,
         open_api_server=open_api_server,
+        open_plugins=open_plugins,
         log_folder=str(container.data_dir().logs),
         settings=qsettings,
     )

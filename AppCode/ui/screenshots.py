@@ -2,8 +2,9 @@
 
 Runs the real app on a temporary data directory with the bundled examples, starts a batch, and
 grabs the window mid-batch (with the performance panel), the performance panel a little later,
-the output viewer, the history view, the analysis tab, the settings dialog and the Manage
-backups dialog (three backups, one verified); with ``--language zh_CN`` it grabs the Chinese
+the output viewer, the history view, the analysis tab, the settings dialog, the Manage
+backups dialog (three backups, one verified) and the Plugins dialog (the email plugin's
+settings); with ``--language zh_CN`` it grabs the Chinese
 main window. Monitoring samples every 0.25 s here
 (1 s by default) so that the charts have points after the few seconds the batch takes.
 """
@@ -134,6 +135,7 @@ def capture(out_dir: Path, language: str) -> list[Path]:
         grab(dialog, "settings")
         dialog.close()
         grab_backups(app, window, grab)
+        grab_plugins(app, container, window, grab)
         grab_users(app, container, window, grab)
     window.shutdown_viewmodels()
     container.shutdown_resources()
@@ -160,6 +162,31 @@ def grab_backups(app, window, grab) -> None:  # type: ignore[no-untyped-def]
     dialog.table.selectRow(2)
     _settle(app, 0.5)
     grab(dialog, "backups")
+    dialog.close()
+
+
+def grab_plugins(app, container, window, grab) -> None:  # type: ignore[no-untyped-def]
+    """Tools > Plugins with the email plugin selected, its settings form filled in."""
+    from AppCode.ui.dialogs.plugins_dialog import PluginsDialog
+
+    container.plugin_service().configure(
+        "email_notify",
+        {
+            "smtp_host": "smtp.example.org",
+            "smtp_port": 587,
+            "security": "starttls",
+            "username": "scriptbatch",
+            "sender": "scriptbatch@example.org",
+            "recipients": ["ops@example.org", "li.wei@example.org"],
+            "when": "failure",
+        },
+    )
+    dialog = PluginsDialog(window._plugins, True, window)
+    dialog.show()
+    _wait(app, lambda: dialog.table.rowCount() >= 3 and not window._plugins.is_busy)
+    dialog.select("email_notify")
+    _settle(app, 0.5)
+    grab(dialog, "plugins")
     dialog.close()
 
 

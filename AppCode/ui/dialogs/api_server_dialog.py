@@ -78,8 +78,9 @@ class ApiServerDialog(QDialog):
 
         self.start_button.clicked.connect(self._start_or_stop)
         self.token_button.clicked.connect(lambda: users.create_token(user_name, "API server"))
-        vm.running_changed.connect(lambda _running: self._show_state())
-        vm.address_changed.connect(lambda _address: self._show_state())
+        # Bound methods only: Qt drops them when the dialog is deleted, a lambda would outlive it.
+        vm.running_changed.connect(self._show_state)
+        vm.address_changed.connect(self._show_state)
         vm.error_occurred.connect(self._on_error)
         users.token_created.connect(self._on_token)
         users.error_occurred.connect(self._on_error)
@@ -92,7 +93,7 @@ class ApiServerDialog(QDialog):
             self._vm.start(self.host.text(), self.port.value())
         self._show_state()
 
-    def _show_state(self) -> None:
+    def _show_state(self, *_changed: object) -> None:
         running = self._vm.is_running
         self.host.setEnabled(not running)
         self.port.setEnabled(not running)

@@ -17,6 +17,7 @@ from PyQt5.QtCore import (
     QDate,
     QModelIndex,
     QObject,
+    QPoint,
     Qt,
     QTimer,
     pyqtSignal,
@@ -31,7 +32,9 @@ from PyQt5.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -216,7 +219,10 @@ class _HistoryTable(QTableView):
 
 
 class HistoryView(QWidget):
-    """Filter bar and table of past executions; double-click or Enter opens one."""
+    """Filter bar and table of past executions; double-click or Enter opens one, the context
+    menu or the Export report button asks for a report of its batch."""
+
+    export_report_requested = pyqtSignal(str)  # the batch id of the selected execution
 
     def __init__(
         self,
@@ -254,6 +260,12 @@ class HistoryView(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.error_label.setVisible(False)
+        self.export_button = QPushButton(self.tr("Export report…"), self)
+        self.export_button.setToolTip(
+            self.tr("Save a report of the selected execution's batch (HTML, Excel…)")
+        )
+        self.export_button.setEnabled(False)
+        self.export_button.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
 
         self.model = HistoryTableModel(vm, self)
         self.table = _HistoryTable(self)
@@ -263,6 +275,7 @@ class HistoryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
         self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
@@ -291,6 +304,7 @@ class HistoryView(QWidget):
         status_line.addWidget(self.count_label)
         status_line.addWidget(self.loading_label)
         status_line.addWidget(self.error_label, 1)
+        status_line.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(status_line)
@@ -307,6 +321,12 @@ class HistoryView(QWidget):
         self.refresh_button.clicked.connect(lambda _checked: self.refresh())
         self.table.doubleClicked.connect(self._open)
         self.table.open_requested.connect(self._open)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _selected, _deselected: self._update_export()
+        )
+        self.model.modelReset.connect(self._update_export)
+        self.export_button.clicked.connect(lambda _checked: self._export_selected())
         vm.reset.connect(self._on_reset)
         vm.count_changed.connect(self._on_count)
         vm.loading_changed.connect(self.loading_label.setVisible)
@@ -389,6 +409,34 @@ class HistoryView(QWidget):
         execution = self.model.execution_at(index.row()) if index.isValid() else None
         if execution is not None:
             self._open_execution(execution.id)
+
+    # -- reports ------------------------------------------------------------------------------
+
+    def selected_execution(self) -> Execution | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.execution_at(rows[0].row()) if rows else None
+
+    def _update_export(self) -> None:
+        self.export_button.setEnabled(self.selected_execution() is not None)
+
+    def _export_selected(self) -> None:
+        execution = self.selected_execution()
+        if execution is not None:
+            self.export_report_requested.emit(execution.batch_id)
+
+    def _context_menu(self, position: QPoint) -> None:
+        index = self.table.indexAt(position)
+        execution = self.model.execution_at(index.row()) if index.isValid() else None
+        if execution is None:
+            return
+        self.table.selectRow(index.row())
+        menu = QMenu(self)
+        menu.addAction(self.tr("Open details…"), lambda: self._open_execution(execution.id))
+        menu.addAction(
+            self.tr("Export report of this batch…"),
+            lambda: self.export_report_requested.emit(execution.batch_id),
+        )
+        menu.exec_(self.table.viewport().mapToGlobal(position))
 
 
 def _local_midnight(date: QDate) -> datetime:

@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (
     QAction,
     QApplication,
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -42,6 +43,8 @@ from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.viewmodels.history_viewmodel import HistoryViewModel
 from AppCode.ui.viewmodels.library_viewmodel import LibraryViewModel
 from AppCode.ui.viewmodels.performance_viewmodel import AnalysisViewModel, PerformanceViewModel
+from AppCode.ui.viewmodels.plugins_viewmodel import PluginsViewModel
+from AppCode.ui.viewmodels.report_viewmodel import ReportViewModel
 from AppCode.ui.viewmodels.session_viewmodel import SessionViewModel
 from AppCode.ui.viewmodels.status_viewmodel import SystemLoadViewModel
 from AppCode.ui.views.analysis_view import AnalysisView
@@ -54,6 +57,7 @@ from AppCode.ui.widgets.performance_panel import PerformancePanel
 
 HISTORY_TAB = 1
 PERFORMANCE_DOCK_WIDTH = 340
+PLUGIN_PROBLEM_MS = 10_000
 
 
 class MainWindow(QMainWindow):
@@ -68,11 +72,14 @@ class MainWindow(QMainWindow):
         backups: BackupViewModel,
         session: SessionViewModel,
         api_server: ApiServerViewModel,
+        plugins: PluginsViewModel,
+        reports: ReportViewModel,
         *,
         open_settings: Callable[[QWidget], None],
         open_execution: Callable[[QWidget, str], None],
         open_users: Callable[[QWidget], None],
         open_api_server: Callable[[QWidget], None],
+        open_plugins: Callable[[QWidget], None],
         log_folder: str,
         settings: QSettings,
     ) -> None:
@@ -86,6 +93,8 @@ class MainWindow(QMainWindow):
         self._backups = backups
         self._session = session
         self._api_server = api_server
+        self._plugins = plugins
+        self._reports = reports
         # What the user's role allows; the services check again, this only spares them
         # buttons that would be refused.
         self._may_execute = session.may(Level.EXECUTE)
@@ -96,6 +105,7 @@ class MainWindow(QMainWindow):
         self._open_execution = open_execution
         self._open_users = open_users
         self._open_api_server = open_api_server
+        self._open_plugins = open_plugins
         self._log_folder = log_folder
         self._settings = settings
         self._close_when_stopped = False
@@ -181,10 +191,17 @@ class MainWindow(QMainWindow):
             lambda index: open_execution(self, index.data(Qt.UserRole + 1))
         )
         load.load_changed.connect(self._on_load)
+        plugins.problem.connect(self._on_plugin_problem)
+        plugins.plugins_changed.connect(lambda _plugins: reports.load_formats())
+        self.batch_panel.export_report_requested.connect(self.export_report)
+        self.history_view.export_report_requested.connect(self.export_report)
+        reports.done.connect(self._on_report_written)
+        reports.failed.connect(self._on_report_failed)
         self._on_running_changed(False)
         self.rerun_action.setEnabled(False)
         self._restore_state()
         library.refresh()
+        reports.load_formats()
         load.start()
         performance.start()
 
@@ -219,6 +236,10 @@ class MainWindow(QMainWindow):
         self.api_server_action.setToolTip(
             self.tr("Start or stop the REST API other programs drive ScriptBatch with")
         )
+        self.plugins_action = QAction(self.tr("&Plugins…"), self)
+        self.plugins_action.setToolTip(
+            self.tr("See the plugins, switch them on or off, change their settings")
+        )
         self.log_folder_action = QAction(self.tr("Open &log folder"), self)
 
         self.add_files_action.triggered.connect(lambda: self.library_panel.add_files())
@@ -231,6 +252,7 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(lambda: self._open_settings(self))
         self.users_action.triggered.connect(lambda: self._open_users(self))
         self.api_server_action.triggered.connect(lambda: self._open_api_server(self))
+        self.plugins_action.triggered.connect(lambda: self._open_plugins(self))
         self.about_action.triggered.connect(self._about)
         self.log_folder_action.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_folder))
@@ -275,6 +297,7 @@ class MainWindow(QMainWindow):
         self.backup_menu.addAction(self.manage_backups_action)
         self.tools_menu: QMenu = bar.addMenu(self.tr("&Tools"))
         self.tools_menu.addAction(self.settings_action)
+        self.tools_menu.addAction(self.plugins_action)  # every role: viewers read only
         self.tools_menu.addAction(self.api_server_action)
         self.tools_menu.addAction(self.users_action)
         self._apply_permissions()
@@ -312,6 +335,30 @@ class MainWindow(QMainWindow):
             dialog.exec_()
         finally:
             self._backup_dialog = None
+
+    def export_report(self, batch_id: str) -> None:
+        """Ask where to save a report of the batch (the format follows the file type), then
+        write it in the background; ``_on_report_written`` or ``_on_report_failed`` follows."""
+        reports = self._reports
+        reason = reports.unavailable_reason()
+        if reason:
+            reports.load_formats()  # a plugin may have been enabled elsewhere since
+            QMessageBox.warning(self, self.tr("Export report"), reason)
+            return
+        folder = str(self._settings.value("reports/folder", os.path.expanduser("~")))
+        first = reports.formats[0]
+        path, selected = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export report of batch {0}").format(batch_id[:8]),
+            os.path.join(folder, reports.default_file_name(batch_id, first)),
+            ";;".join(reports.file_filters()),
+        )
+        if not path:
+            return
+        path, fmt = reports.choose_format(path, selected)
+        self._settings.setValue("reports/folder", os.path.dirname(path))
+        self.statusBar().showMessage(self.tr("Writing the report {0}…").format(path))
+        reports.write_report(batch_id, fmt, path)
 
     def _focus_find(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -453,6 +500,16 @@ class MainWindow(QMainWindow):
         self._history.reload()
         self.analysis_view.mark_stale()
 
+    def _on_report_written(self, path: str) -> None:
+        self.statusBar().showMessage(self.tr("Report written: {0}").format(path), 15000)
+
+    def _on_report_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        QMessageBox.warning(self, self.tr("Export report"), message)
+
+    def _on_plugin_problem(self, text: str) -> None:
+        self.statusBar().showMessage(text, PLUGIN_PROBLEM_MS)
+
     def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, self.tr("ScriptBatch"), message)
 
@@ -507,6 +564,7 @@ class MainWindow(QMainWindow):
         self._performance.shutdown()
         self._analysis.shutdown()
         self._api_server.stop()
+        self._plugins.shutdown()
 
     def _save_state(self) -> None:
         s = self._settings

@@ -231,9 +231,11 @@ class ProgressDelegate(QStyledItemDelegate):
 
 
 class BatchPanel(QWidget):
-    """Toolbar (run, stop, re-run failed, options), progress bar and execution table."""
+    """Toolbar (run, stop, re-run failed, export report, options), progress bar and execution
+    table."""
 
     execution_selected = pyqtSignal(str)
+    export_report_requested = pyqtSignal(str)  # the id of the batch shown
 
     def __init__(
         self,
@@ -250,6 +252,14 @@ class BatchPanel(QWidget):
         self.toolbar.addAction(run_action)
         self.toolbar.addAction(stop_action)
         self.toolbar.addAction(rerun_action)
+        self.export_action = QAction(
+            self.style().standardIcon(QStyle.SP_DialogSaveButton), self.tr("Export report…"), self
+        )
+        self.export_action.setToolTip(
+            self.tr("Save a report of this batch (HTML, Excel…) once it has finished")
+        )
+        self.export_action.setEnabled(False)
+        self.toolbar.addAction(self.export_action)
         self.toolbar.addSeparator()
 
         self.jobs = QSpinBox(self)
@@ -361,6 +371,8 @@ class BatchPanel(QWidget):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.model.refresh_running)
         vm.running_changed.connect(self._on_running)
+        vm.batch_finished.connect(lambda _id, _status: self._update_export())
+        self.export_action.triggered.connect(self._export_report)
 
     def set_options(
         self, jobs: int, timeout_s: float, retries: int, start_method: str, policy: str = ""
@@ -389,7 +401,20 @@ class BatchPanel(QWidget):
         self.progress.setMaximum(max(counts.get("total", 0), 1))
         self.progress.setValue(counts.get("done", 0))
 
+    def _update_export(self) -> None:
+        """A report is for a batch that has finished."""
+        batch = self._vm.batch
+        self.export_action.setEnabled(
+            batch is not None and batch.status.is_final and not self._vm.is_running
+        )
+
+    def _export_report(self) -> None:
+        batch = self._vm.batch
+        if batch is not None and batch.status.is_final:
+            self.export_report_requested.emit(batch.id)
+
     def _on_running(self, running: bool) -> None:
+        self._update_export()
         for widget in (self.jobs, self.timeout, self.retries, self.start_method, self.policy):
             widget.setEnabled(not running)
         if running:

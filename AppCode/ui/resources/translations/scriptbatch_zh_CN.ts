@@ -95,7 +95,7 @@
 <context>
     <name>ApiServerDialog</name>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="117"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="118"/>
         <source>API server</source>
         <translation>API 服务器</translation>
     </message>
@@ -130,27 +130,27 @@
         <translation>状态：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="99"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="100"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="99"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="100"/>
         <source>Start</source>
         <translation>启动</translation>
     </message>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="102"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="103"/>
         <source>Listening on {0} (&lt;a href=&apos;{1}&apos;&gt;interactive docs&lt;/a&gt;)</source>
         <translation>正在监听 {0}（&lt;a href='{1}'&gt;交互式文档&lt;/a&gt;）</translation>
     </message>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="108"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="109"/>
         <source>Starting…</source>
         <translation>正在启动…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/api_server_dialog.py" line="110"/>
+        <location filename="../../dialogs/api_server_dialog.py" line="111"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
@@ -297,94 +297,104 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>BatchPanel</name>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="248"/>
+        <location filename="../../widgets/batch_panel.py" line="250"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="258"/>
+        <location filename="../../widgets/batch_panel.py" line="268"/>
         <source>Scripts running at once (default: one per CPU core, {n})</source>
         <translation>同时运行的脚本数（默认：每个 CPU 核心一个，{n}）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="265"/>
+        <location filename="../../widgets/batch_panel.py" line="275"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="266"/>
+        <location filename="../../widgets/batch_panel.py" line="276"/>
         <source>none</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="268"/>
+        <location filename="../../widgets/batch_panel.py" line="278"/>
         <source>Time limit per script (0 = none)</source>
         <translation>每个脚本的时间限制（0 = 不限）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="272"/>
+        <location filename="../../widgets/batch_panel.py" line="282"/>
         <source>Extra attempts for a failed or timed-out script</source>
         <translation>脚本失败或超时后的额外重试次数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="274"/>
+        <location filename="../../widgets/batch_panel.py" line="284"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="274"/>
+        <location filename="../../widgets/batch_panel.py" line="284"/>
         <source>fresh interpreter</source>
         <translation>全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="274"/>
+        <location filename="../../widgets/batch_panel.py" line="284"/>
         <source>fork server</source>
         <translation>fork 服务</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="280"/>
+        <location filename="../../widgets/batch_panel.py" line="290"/>
         <source>How scripts start: a warm fork server (fast, Linux) or a fresh interpreter</source>
         <translation>脚本的启动方式：预热的 fork 服务（快速，Linux）或全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Parallel</source>
         <translation>并行数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Timeout</source>
         <translation>超时</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Retries</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Start</source>
         <translation>启动方式</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="388"/>
+        <location filename="../../widgets/batch_panel.py" line="400"/>
         <source>%v of %m done</source>
         <translation>已完成 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="309"/>
+        <location filename="../../widgets/batch_panel.py" line="319"/>
         <source>No batch yet: tick scripts and press Run</source>
         <translation>尚无批处理：勾选脚本后点击“运行”</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="284"/>
+        <location filename="../../widgets/batch_panel.py" line="294"/>
         <source>Sandbox policy: off, standard (limits, writes only in the script&apos;s folder), strict (no network, no subprocesses, limited reads), or a custom policy</source>
         <translation>沙箱策略：off（关闭）、standard（资源限制，只能写入脚本所在文件夹）、strict（禁止网络和子进程，限制读取）或自定义策略</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Sandbox</source>
         <translation>沙箱</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="255"/>
+        <source>Export report…</source>
+        <translation>导出报告…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="258"/>
+        <source>Save a report of this batch (HTML, Excel…) once it has finished</source>
+        <translation>批次结束后保存其报告（HTML、Excel…）</translation>
     </message>
 </context>
 <context>
@@ -668,62 +678,62 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>HistoryTableModel</name>
     <message>
-        <location filename="../../views/history_view.py" line="94"/>
+        <location filename="../../views/history_view.py" line="97"/>
         <source>Started</source>
         <translation>开始时间</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="95"/>
+        <location filename="../../views/history_view.py" line="98"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="96"/>
+        <location filename="../../views/history_view.py" line="99"/>
         <source>Script</source>
         <translation>脚本</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="97"/>
+        <location filename="../../views/history_view.py" line="100"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="98"/>
+        <location filename="../../views/history_view.py" line="101"/>
         <source>Duration</source>
         <translation>耗时</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="99"/>
+        <location filename="../../views/history_view.py" line="102"/>
         <source>Exit code</source>
         <translation>退出码</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="100"/>
+        <location filename="../../views/history_view.py" line="103"/>
         <source>Attempts</source>
         <translation>尝试次数</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="101"/>
+        <location filename="../../views/history_view.py" line="104"/>
         <source>CPU time</source>
         <translation>CPU 时间</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="102"/>
+        <location filename="../../views/history_view.py" line="105"/>
         <source>Peak memory</source>
         <translation>内存峰值</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="103"/>
+        <location filename="../../views/history_view.py" line="106"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="183"/>
+        <location filename="../../views/history_view.py" line="186"/>
         <source>Batch: {id}</source>
         <translation>批处理：{id}</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="185"/>
+        <location filename="../../views/history_view.py" line="188"/>
         <source>Queued: {time}</source>
         <translation>排队时间：{time}</translation>
     </message>
@@ -731,46 +741,66 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>HistoryView</name>
     <message>
-        <location filename="../../views/history_view.py" line="232"/>
+        <location filename="../../views/history_view.py" line="238"/>
         <source>Script path contains…</source>
         <translation>脚本路径包含…</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="235"/>
+        <location filename="../../views/history_view.py" line="241"/>
         <source>All statuses</source>
         <translation>全部状态</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="241"/>
+        <location filename="../../views/history_view.py" line="247"/>
         <source>Batch id or prefix</source>
         <translation>批处理 ID 或前缀</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="244"/>
+        <location filename="../../views/history_view.py" line="250"/>
         <source>From</source>
         <translation>从</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="246"/>
+        <location filename="../../views/history_view.py" line="252"/>
         <source>To</source>
         <translation>到</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="248"/>
+        <location filename="../../views/history_view.py" line="254"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="250"/>
+        <location filename="../../views/history_view.py" line="256"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../views/history_view.py" line="381"/>
+        <location filename="../../views/history_view.py" line="401"/>
         <source>%n execution(s)</source>
         <translation>
             <numerusform>%n 次执行</numerusform>
         </translation>
+    </message>
+    <message>
+        <location filename="../../views/history_view.py" line="263"/>
+        <source>Export report…</source>
+        <translation>导出报告…</translation>
+    </message>
+    <message>
+        <location filename="../../views/history_view.py" line="264"/>
+        <source>Save a report of the selected execution's batch (HTML, Excel…)</source>
+        <translation>保存所选执行所属批次的报告（HTML、Excel…）</translation>
+    </message>
+    <message>
+        <location filename="../../views/history_view.py" line="434"/>
+        <source>Open details…</source>
+        <translation>打开详情…</translation>
+    </message>
+    <message>
+        <location filename="../../views/history_view.py" line="435"/>
+        <source>Export report of this batch…</source>
+        <translation>导出此批次的报告…</translation>
     </message>
 </context>
 <context>
@@ -940,137 +970,137 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../views/main_window.py" line="457"/>
+        <location filename="../../views/main_window.py" line="514"/>
         <source>ScriptBatch</source>
         <translation>ScriptBatch 脚本批量执行工具</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="123"/>
+        <location filename="../../views/main_window.py" line="133"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="124"/>
+        <location filename="../../views/main_window.py" line="134"/>
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="195"/>
+        <location filename="../../views/main_window.py" line="212"/>
         <source>Add &amp;scripts…</source>
         <translation>添加脚本(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="196"/>
+        <location filename="../../views/main_window.py" line="213"/>
         <source>Add &amp;folder…</source>
         <translation>添加文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="197"/>
+        <location filename="../../views/main_window.py" line="214"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="199"/>
+        <location filename="../../views/main_window.py" line="216"/>
         <source>&amp;Run selected</source>
         <translation>运行所选(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="203"/>
+        <location filename="../../views/main_window.py" line="220"/>
         <source>Run the ticked scripts (F5)</source>
         <translation>运行已勾选的脚本 (F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="204"/>
+        <location filename="../../views/main_window.py" line="221"/>
         <source>&amp;Stop</source>
         <translation>停止(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="206"/>
+        <location filename="../../views/main_window.py" line="223"/>
         <source>Stop the batch: kill running scripts (Shift+F5)</source>
         <translation>停止批处理：终止正在运行的脚本 (Shift+F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="207"/>
+        <location filename="../../views/main_window.py" line="224"/>
         <source>Re-run &amp;failed</source>
         <translation>重新运行失败项(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="210"/>
+        <location filename="../../views/main_window.py" line="227"/>
         <source>Run again what did not succeed in the last batch</source>
         <translation>重新运行上一批中未成功的脚本</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="211"/>
+        <location filename="../../views/main_window.py" line="228"/>
         <source>&amp;Find in output</source>
         <translation>在输出中查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="213"/>
+        <location filename="../../views/main_window.py" line="230"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="215"/>
+        <location filename="../../views/main_window.py" line="232"/>
         <source>&amp;About ScriptBatch</source>
         <translation>关于 ScriptBatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="222"/>
+        <location filename="../../views/main_window.py" line="243"/>
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="259"/>
+        <location filename="../../views/main_window.py" line="281"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="264"/>
+        <location filename="../../views/main_window.py" line="286"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="276"/>
+        <location filename="../../views/main_window.py" line="298"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="281"/>
+        <location filename="../../views/main_window.py" line="304"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="323"/>
+        <location filename="../../views/main_window.py" line="370"/>
         <source>About ScriptBatch</source>
         <translation>关于 ScriptBatch</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="323"/>
+        <location filename="../../views/main_window.py" line="370"/>
         <source>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;Run folders of Python scripts as safe, parallel, recorded batches.&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</source>
         <translation>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;安全、并行地批量运行 Python 脚本，并记录每一次执行。&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="425"/>
+        <location filename="../../views/main_window.py" line="472"/>
         <source>Running {running} · Succeeded {succeeded} · Failed {failed}</source>
         <translation>运行中 {running} · 成功 {succeeded} · 失败 {failed}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="434"/>
+        <location filename="../../views/main_window.py" line="481"/>
         <source>CPU {cpu:.0f}% · Memory {memory:.0f}%</source>
         <translation>CPU {cpu:.0f}% · 内存 {memory:.0f}%</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="440"/>
+        <location filename="../../views/main_window.py" line="487"/>
         <source>Batch finished: {succeeded} of {total} succeeded</source>
         <translation>批处理完成：{total} 个中 {succeeded} 个成功</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="481"/>
+        <location filename="../../views/main_window.py" line="538"/>
         <source>A batch is running</source>
         <translation>批处理正在运行</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="481"/>
+        <location filename="../../views/main_window.py" line="538"/>
         <source>Stop the running batch and quit?
 
 Running scripts are killed and recorded as cancelled.</source>
@@ -1079,109 +1109,139 @@ Running scripts are killed and recorded as cancelled.</source>
 正在运行的脚本将被终止，并记录为已取消。</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="496"/>
+        <location filename="../../views/main_window.py" line="553"/>
         <source>Stopping the batch…</source>
         <translation>正在停止批处理…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="125"/>
+        <location filename="../../views/main_window.py" line="135"/>
         <source>Analysis</source>
         <translation>分析</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="135"/>
+        <location filename="../../views/main_window.py" line="145"/>
         <source>Performance</source>
         <translation>性能</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="142"/>
+        <location filename="../../views/main_window.py" line="152"/>
         <source>&amp;Performance panel</source>
         <translation>性能面板(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="143"/>
+        <location filename="../../views/main_window.py" line="153"/>
         <source>Show or hide live CPU, memory and disk charts</source>
         <translation>显示或隐藏 CPU、内存和磁盘的实时图表</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="269"/>
+        <location filename="../../views/main_window.py" line="291"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="239"/>
+        <location filename="../../views/main_window.py" line="261"/>
         <source>&amp;Create backup…</source>
         <translation>创建备份(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="240"/>
+        <location filename="../../views/main_window.py" line="262"/>
         <source>Back up the database (scripts, runs, history) and the settings now</source>
         <translation>立即备份数据库（脚本、运行记录、历史）和设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="243"/>
+        <location filename="../../views/main_window.py" line="265"/>
         <source>&amp;Restore…</source>
         <translation>恢复(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="244"/>
+        <location filename="../../views/main_window.py" line="266"/>
         <source>Replace the current data with a backup (not while a batch runs)</source>
         <translation>用备份替换当前数据（批处理运行时不可用）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="247"/>
+        <location filename="../../views/main_window.py" line="269"/>
         <source>&amp;Manage backups…</source>
         <translation>管理备份(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="248"/>
+        <location filename="../../views/main_window.py" line="270"/>
         <source>Verify and delete backups, open the backup folder</source>
         <translation>校验和删除备份，打开备份文件夹</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="271"/>
+        <location filename="../../views/main_window.py" line="293"/>
         <source>&amp;Backup</source>
         <translation>备份(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="400"/>
+        <location filename="../../views/main_window.py" line="447"/>
         <source>Backup written: {path} ({size})</source>
         <translation>备份已写入：{path}（{size}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="412"/>
+        <location filename="../../views/main_window.py" line="459"/>
         <source>Backup restored; the previous state is in {path}</source>
         <translation>备份已恢复；之前的状态保存在 {path}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="152"/>
+        <location filename="../../views/main_window.py" line="162"/>
         <source>{0} ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="153"/>
+        <location filename="../../views/main_window.py" line="163"/>
         <source>Logged-in user and role</source>
         <translation>当前登录用户及其角色</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="216"/>
+        <location filename="../../views/main_window.py" line="233"/>
         <source>&amp;Users and audit log…</source>
         <translation>用户与审计日志(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="217"/>
+        <location filename="../../views/main_window.py" line="234"/>
         <source>Add users, change roles, read the audit log</source>
         <translation>添加用户、修改角色、查看审计日志</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="218"/>
+        <location filename="../../views/main_window.py" line="235"/>
         <source>&amp;API server…</source>
         <translation>API 服务器(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="219"/>
+        <location filename="../../views/main_window.py" line="236"/>
         <source>Start or stop the REST API other programs drive ScriptBatch with</source>
         <translation>启动或停止供其他程序调用 ScriptBatch 的 REST API</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="239"/>
+        <source>&amp;Plugins…</source>
+        <translation>插件(&amp;P)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="240"/>
+        <source>See the plugins, switch them on or off, change their settings</source>
+        <translation>查看插件、启用或停用插件、修改插件设置</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="508"/>
+        <source>Export report</source>
+        <translation>导出报告</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="350"/>
+        <source>Export report of batch {0}</source>
+        <translation>导出批次 {0} 的报告</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="360"/>
+        <source>Writing the report {0}…</source>
+        <translation>正在写入报告 {0}…</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="504"/>
+        <source>Report written: {0}</source>
+        <translation>报告已写入：{0}</translation>
     </message>
 </context>
 <context>
@@ -1394,6 +1454,185 @@ The archive file is deleted.</source>
         <location filename="../../widgets/performance_panel.py" line="399"/>
         <source>settings</source>
         <translation>设置</translation>
+    </message>
+</context>
+<context>
+    <name>PluginsDialog</name>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="578"/>
+        <source>Plugins</source>
+        <translation>插件</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <source>Description</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="541"/>
+        <source>Disable</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="339"/>
+        <source>Source:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="340"/>
+        <source>Author:</source>
+        <translation>作者：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="341"/>
+        <source>Formats:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="342"/>
+        <source>Hooks:</source>
+        <translation>钩子：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="343"/>
+        <source>Error:</source>
+        <translation>错误：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="345"/>
+        <source>Last problem:</source>
+        <translation>最近的问题：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="350"/>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="367"/>
+        <source>Save settings</source>
+        <translation>保存设置</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="368"/>
+        <source>View only: changing plugins needs the manager role.</source>
+        <translation>只读：修改插件需要管理者角色。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="377"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="469"/>
+        <source>enabled</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="470"/>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="471"/>
+        <source>errored</source>
+        <translation>出错</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="482"/>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="482"/>
+        <source>No plugins found.</source>
+        <translation>未找到插件。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="502"/>
+        <source>Clear the error and load the plugin again</source>
+        <translation>清除错误并重新加载插件</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="523"/>
+        <source>This plugin has no settings.</source>
+        <translation>此插件没有设置。</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="541"/>
+        <source>Enable</source>
+        <translation>启用</translation>
+    </message>
+</context>
+<context>
+    <name>PluginsViewModel</name>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="66"/>
+        <source>Enabled {0}.</source>
+        <translation>已启用 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="66"/>
+        <source>Disabled {0}.</source>
+        <translation>已停用 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="97"/>
+        <source>Saved the settings of {0}.</source>
+        <translation>已保存 {0} 的设置。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="147"/>
+        <source>Plugin {plugin} failed and is switched off until it is enabled again: {message}</source>
+        <translation>插件 {plugin} 出错，在重新启用前不再调用：{message}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="151"/>
+        <source>Plugin {plugin}: {message}</source>
+        <translation>插件 {plugin}：{message}</translation>
+    </message>
+</context>
+<context>
+    <name>ReportViewModel</name>
+    <message>
+        <location filename="../../viewmodels/report_viewmodel.py" line="55"/>
+        <source>No enabled plugin makes reports. Enable html_report or excel_export in Tools &gt; Plugins.</source>
+        <translation>没有已启用的插件能生成报告。请在“工具 &gt; 插件”中启用 html_report 或 excel_export。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/report_viewmodel.py" line="61"/>
+        <source>HTML report</source>
+        <translation>HTML 报告</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/report_viewmodel.py" line="61"/>
+        <source>Excel workbook</source>
+        <translation>Excel 工作簿</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/report_viewmodel.py" line="62"/>
+        <source>{0} report</source>
+        <translation>{0} 报告</translation>
     </message>
 </context>
 <context>
@@ -1776,6 +2015,24 @@ Restore that backup to undo this restore.</source>
         <location filename="../../dialogs/settings_dialog.py" line="333"/>
         <source>Enabled</source>
         <translation>启用</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsForm</name>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="137"/>
+        <source>{0}:</source>
+        <translation>{0}：</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="139"/>
+        <source>Setting {0}</source>
+        <translation>设置 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../dialogs/plugins_dialog.py" line="232"/>
+        <source>several, separated by commas</source>
+        <translation>可填多个，用逗号分隔</translation>
     </message>
 </context>
 <context>
