@@ -25,6 +25,7 @@ from AppCode.infrastructure.data.database import create_database_engine, sqlite_
 from AppCode.infrastructure.data.migrations import Migrator
 from AppCode.infrastructure.data.result_writer import ResultWriter
 from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
+from AppCode.infrastructure.execution.backends import BackendRunner
 from AppCode.infrastructure.execution.local_runner import LocalRunner
 from AppCode.infrastructure.execution.log_file import read_log, remove_log
 from AppCode.infrastructure.execution.processes import PsutilProcessTable
@@ -76,7 +77,7 @@ def _execution_engine(
     bus: EventBus,
     writer: ResultWriter,  # the writer outlives the engine: it stores its last events
 ) -> Iterator[ExecutionEngine]:
-    engine = ExecutionEngine(LocalRunner(), bus)
+    engine = ExecutionEngine(BackendRunner(LocalRunner()), bus)
     yield engine
     engine.stop()
 

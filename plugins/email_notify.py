@@ -16,8 +16,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal
 
-import keyring
-from keyring.errors import KeyringError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import AppCode
@@ -210,6 +208,9 @@ def _password(settings: EmailSettings) -> str:
         from_env = os.environ.get(settings.password_env, "")
         if from_env:
             return from_env
+    import keyring  # here, not at load: finding the OS keyring's backend takes a while
+    from keyring.errors import KeyringError
+
     try:
         stored = keyring.get_password(KEYRING_SERVICE, settings.username)
     except KeyringError as exc:

@@ -78,6 +78,17 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         default=None,
         help="cancel the rest after the first failure",
     )
+    run.add_argument(
+        "--backend",
+        choices=["local", "dask"],
+        help="run on this computer or on a Dask cluster (default: [execution] backend)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="the Dask scheduler, e.g. tcp://host:8786 (default: [execution] dask_scheduler; "
+        "empty: a Dask cluster on this computer)",
+    )
     sandbox = run.add_argument_group("sandbox")
     sandbox.add_argument(
         "--no-sandbox", action="store_true", help="run without the sandbox (policy 'off')"
@@ -160,6 +171,8 @@ def _run(container: Container, args: argparse.Namespace) -> int:
         python=args.python,
         start_method=args.start_method,
         fail_fast=args.fail_fast,
+        backend=args.backend or ("dask" if args.scheduler else None),
+        scheduler=args.scheduler,
         sandbox_policy=args.policy,
         no_sandbox=args.no_sandbox,
         sandbox_overrides=PolicyOverrides(

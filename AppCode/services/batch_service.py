@@ -58,6 +58,8 @@ class StartBatch(BaseModel):
     sandbox_policy: str | None = None  # a policy name or file; None = [sandbox]'s
     no_sandbox: bool = False
     sandbox_overrides: PolicyOverrides | None = None
+    backend: Literal["local", "dask"] | None = None  # None = [execution] backend
+    scheduler: str | None = Field(default=None, max_length=1000)  # None = [execution]'s
     note: str | None = None
     created_by: str | None = None
 
@@ -224,6 +226,12 @@ class BatchService:
             )
         for execution in executions:
             execution.log_path = plans[execution.id].log_path
+        if batch.options.backend != "local":
+            # Reach the cluster before anything is stored: an unreachable scheduler or
+            # mismatched workers are a usage error, not a batch of failures.
+            capacity = self._engine.prepare(batch.options)
+            if batch.options.jobs == 0:
+                batch.options = replace(batch.options, jobs=capacity or default_jobs(0))
         with self._uow() as uow:
             uow.batches.add(batch, executions)
             uow.commit()
@@ -267,8 +275,11 @@ class BatchService:
                 hint="Use --start-method spawn (or auto).",
             )
         timeout = request.timeout_s if request.timeout_s is not None else d.timeout_s
+        backend = request.backend or d.backend
+        jobs = request.jobs if request.jobs is not None else d.jobs
         return RunOptions(
-            jobs=default_jobs(request.jobs if request.jobs is not None else d.jobs),
+            # On a cluster, 0 (one per core) becomes the cluster's size once it is asked.
+            jobs=0 if backend == "dask" and jobs == 0 else default_jobs(jobs),
             timeout_s=timeout or None,
             retries=request.retries if request.retries is not None else d.retries,
             retry_backoff_s=d.retry_backoff_s,
@@ -278,7 +289,10 @@ class BatchService:
             python=python,
             start_method=method,
             max_log_bytes=d.max_log_mb * _MB,
-            backend=d.backend,
+            backend=backend,
+            scheduler=(request.scheduler if request.scheduler is not None else d.dask_scheduler)
+            if backend == "dask"
+            else "",
         )
 
     def _link_library_scripts(self, executions: list[Execution]) -> dict[str, str]:

@@ -292,6 +292,7 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
             jobs=execution.jobs,
             timeout_s=execution.timeout_s,
             retries=execution.retries,
+            backend=execution.backend,
         ),
         HistoryViewModel(history_service),
         SystemLoadViewModel(container.system_load()),

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING
 
 import AppCode
 from AppCode.core.domain.models import Execution, ExecutionStatus
@@ -94,9 +93,16 @@ def render(report: BatchReport) -> str:
     return _environment().get_template(TEMPLATE).render(context)
 
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
 @cache
 def _environment() -> Environment:
-    """One Jinja environment, built on first use: templates are compiled once."""
+    """One Jinja environment, built on first use: templates are compiled once. (Jinja is
+    imported here, not when the plugin loads at every start of the app.)"""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     return Environment(
         loader=FileSystemLoader(Path(__file__).parent),
         autoescape=True,

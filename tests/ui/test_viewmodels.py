@@ -111,3 +111,30 @@ def test_bad_options_come_back_as_a_message(qtbot, container, tmp_path: Path) ->
         vm.run([str(tmp_path / "empty")])
     assert "no Python scripts" in error.args[0] and not vm.is_running
     vm.shutdown()
+
+
+def test_batch_vm_runs_on_the_dask_cluster_of_the_settings(  # type: ignore[no-untyped-def]
+    qtbot, container, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    script = write_script(tmp_path / "hi.py", "print('hello from a worker')\n")
+    vm = batch_vm(container)
+    vm.backend = "dask"  # the batch panel's "Run on" choice
+    container.settings().execution.dask_scheduler = "tcp://127.0.0.1:9"
+    with qtbot.waitSignal(vm.error_occurred, timeout=30_000) as error:
+        vm.run([str(script)])
+    assert "cannot reach the Dask scheduler" in error.args[0] and not vm.is_running
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        container.settings().execution.dask_scheduler = cluster.scheduler_address
+        with qtbot.waitSignal(vm.batch_finished, timeout=60_000) as finished:
+            vm.run([str(script)])
+        assert finished.args[1] == "succeeded"
+        assert vm.rows[0].worker and vm.rows[0].worker.startswith("tcp://")
+        with qtbot.waitSignal(vm.output_reset, timeout=10_000) as output:
+            vm.select_execution(vm.rows[0].id)
+        assert ("stdout", "hello from a worker\n") in output.args[1]
+        vm.shutdown()

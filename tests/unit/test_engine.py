@@ -76,6 +76,9 @@ class FakeRunner:
         finally:
             self.running -= 1
 
+    async def prepare(self, options: object) -> int | None:
+        return None
+
     async def aclose(self) -> None:
         self.closed = True
 

@@ -52,6 +52,14 @@ class BatchRequest(BaseModel):
     )
     no_sandbox: bool = False
     sandbox_overrides: PolicyOverrides | None = None
+    backend: Literal["local", "dask"] | None = Field(
+        default=None, description="run on the server's machine or on a Dask cluster"
+    )
+    scheduler: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="the Dask scheduler (tcp://host:8786); empty = a cluster on the server",
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -65,6 +73,7 @@ def batch_item(batch: Batch) -> dict[str, Any]:
         "finished_at": iso(batch.finished_at),
         "jobs": batch.options.jobs,
         "backend": batch.options.backend,
+        "scheduler": batch.options.scheduler or None,
         "sandbox_policy": batch.options.sandbox_policy,
         "created_by": batch.created_by,
         "note": batch.note,

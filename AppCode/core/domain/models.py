@@ -94,7 +94,8 @@ class RunOptions:
     python: str = ""
     start_method: str = "spawn"
     max_log_bytes: int = 100 * 1024 * 1024
-    backend: str = "local"
+    backend: str = "local"  # "local" or "dask"
+    scheduler: str = ""  # the Dask scheduler's address; "" = a cluster on this machine
     sandbox_policy: str = "off"
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.events import (
     AttemptFinished,
     BatchFinished,
@@ -28,7 +29,14 @@ from AppCode.core.domain.events import (
     ExecutionFinished,
     ExecutionStarted,
 )
-from AppCode.core.domain.models import Attempt, Batch, BatchStatus, Execution, ExecutionStatus
+from AppCode.core.domain.models import (
+    Attempt,
+    Batch,
+    BatchStatus,
+    Execution,
+    ExecutionStatus,
+    RunOptions,
+)
 from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.engines.live_output import LiveOutput
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, Runner
@@ -155,6 +163,22 @@ class ExecutionEngine:
             self._thread.start()
             ready.wait()
 
+    def prepare(self, options: RunOptions, timeout: float = 120.0) -> int | None:
+        """Ask the runner whether it can run a batch with ``options`` (on the engine's thread,
+        where the runner lives); returns its capacity if known. Raises what the runner raises,
+        ``ConfigurationError`` for an unreachable or unusable backend."""
+        self.start()
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._runner.prepare(options), self._loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise ConfigurationError(
+                f"the {options.backend} backend did not answer within {timeout:g} s",
+                hint="Check that the scheduler and its workers are running.",
+            ) from None
+
     def stop(self, timeout: float = 30.0) -> None:
         """Cancel every batch, wait for their children to be gone, and stop the thread."""
         loop, thread = self._loop, self._thread
@@ -269,7 +293,7 @@ class ExecutionEngine:
         run.running[execution.id] = running
         self._live.open(execution.id)
 
-        def on_started(pid: int, pid_started_at: float | None) -> None:
+        def on_started(pid: int | None, pid_started_at: float | None) -> None:
             execution.pid = pid
             execution.pid_started_at = pid_started_at
             self._bus.publish(
@@ -301,6 +325,8 @@ class ExecutionEngine:
             kill_grace_s=options.kill_grace_s,
             max_log_bytes=options.max_log_bytes,
             sandbox=plan.sandbox,
+            backend=options.backend,
+            scheduler=options.scheduler,
         )
         try:
             outcome = await self._runner.run(request, on_output, on_started, running.cancel)

@@ -1,8 +1,10 @@
 """The runner port: how the engine asks for one attempt of a script to be run somewhere.
 
 Implementations: the local runner (``infrastructure/execution/local_runner.py``, a child process
-on this machine) and, later, the Dask runner. Both write the attempt's output to its log file and
-pass each chunk to ``on_output`` for live views.
+on this machine) and the Dask runner (``infrastructure/execution/dask_runner.py``, the same local
+runner on a Dask worker), chosen per batch by ``infrastructure/execution/backends.py``. Each
+writes the attempt's output to its log file and passes each chunk to ``on_output`` for live
+views.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from AppCode.core.domain.models import ExecutionStatus
+from AppCode.core.domain.models import ExecutionStatus, RunOptions
 from AppCode.core.security.policy import SandboxPolicy
 
 __all__ = ["AttemptOutcome", "LaunchRequest", "OutputSink", "Runner", "StartedSink"]
@@ -35,6 +37,8 @@ class LaunchRequest:
     kill_grace_s: float = 3.0
     max_log_bytes: int = 100 * 1024 * 1024
     sandbox: SandboxPolicy | None = None
+    backend: str = "local"  # where it runs: "local" or "dask" (RunOptions.backend)
+    scheduler: str = ""  # the Dask scheduler's address ("" = a cluster on this machine)
 
 
 @dataclass
@@ -56,12 +60,19 @@ class AttemptOutcome:
 OutputSink = Callable[[str, bytes], None]
 """Receives ``(stream, data)`` for each chunk of output, stream "stdout" or "stderr"."""
 
-StartedSink = Callable[[int, float | None], None]
-"""Receives the child's ``(pid, process start time)`` once it is running."""
+StartedSink = Callable[[int | None, float | None], None]
+"""Receives the child's ``(pid, process start time)`` once it is running; ``(None, None)`` when
+it runs on another machine (its pid means nothing here)."""
 
 
 class Runner(Protocol):
     """Runs attempts; one instance serves many concurrent attempts on the engine's loop."""
+
+    async def prepare(self, options: RunOptions) -> int | None:
+        """Before a batch is stored: check that its backend can run it (reach the cluster,
+        matching versions) and return how many scripts it can run at once, if it knows.
+        Raises ``ConfigurationError`` saying what is wrong; nothing has run then."""
+        ...
 
     async def run(
         self,

@@ -670,6 +670,7 @@ def _batch_row(batch: Batch, now: datetime) -> BatchRow:
             "start_method": o.start_method,
             "max_log_bytes": o.max_log_bytes,
             "sandbox_policy": o.sandbox_policy,
+            "scheduler": o.scheduler,
         },
         note=batch.note,
         created_by=batch.created_by,
@@ -698,6 +699,7 @@ def _batch(row: BatchRow) -> Batch:
         max_log_bytes=int(extra.get("max_log_bytes", 100 * 1024 * 1024)),
         backend=row.backend,
         sandbox_policy=str(extra.get("sandbox_policy", "off")),
+        scheduler=str(extra.get("scheduler", "")),
     )
     return Batch(
         id=row.id,

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from AppCode.core.domain.models import ExecutionStatus
+from AppCode.core.domain.models import ExecutionStatus, RunOptions
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, OutputSink, StartedSink
 from AppCode.core.security.policy import (
     MAX_OPEN_FILES,
@@ -125,6 +125,10 @@ class LocalRunner:
                 self._release_sandbox(sandbox)
         finally:
             writer.close()
+
+    async def prepare(self, options: RunOptions) -> int | None:
+        """This machine can always run a batch; the engine's ``jobs`` is its limit."""
+        return None
 
     async def aclose(self) -> None:
         """Stop the fork servers and close the lifeline (no script may be running)."""

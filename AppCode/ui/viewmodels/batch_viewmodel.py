@@ -77,6 +77,7 @@ class BatchViewModel(QObject):
         jobs: int,
         timeout_s: float,
         retries: int,
+        backend: str = "local",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -87,6 +88,7 @@ class BatchViewModel(QObject):
         self.timeout_s = timeout_s
         self.retries = retries
         self.start_method = "auto"
+        self.backend = backend  # "local" or "dask" ([execution] dask_scheduler says where)
         self.sandbox_policy = batches.default_policy()
         self._rows: list[Execution] = []
         self._index: dict[str, int] = {}
@@ -145,6 +147,7 @@ class BatchViewModel(QObject):
             retries=self.retries,
             start_method=self.start_method,  # type: ignore[arg-type]
             sandbox_policy=self.sandbox_policy or None,
+            backend=self.backend,  # type: ignore[arg-type]
         )
         self._set_running(True)
         self._background.submit(

@@ -290,6 +290,16 @@ class BatchPanel(QWidget):
         self.start_method.setToolTip(
             self.tr("How scripts start: a warm fork server (fast, Linux) or a fresh interpreter")
         )
+        self.backend = QComboBox(self)
+        self.backend.addItem(self.tr("This computer"), "local")
+        self.backend.addItem(self.tr("Dask cluster"), "dask")
+        self.backend.setCurrentIndex(max(0, self.backend.findData(vm.backend)))
+        self.backend.setToolTip(
+            self.tr(
+                "Where the scripts run: here, or on the Dask cluster set in Settings > Execution "
+                "(none set: a cluster of this computer's cores)"
+            )
+        )
         self.policy = QComboBox(self)
         self.policy.setToolTip(
             self.tr(
@@ -306,6 +316,7 @@ class BatchPanel(QWidget):
             (self.tr("Timeout"), self.timeout),
             (self.tr("Retries"), self.retries),
             (self.tr("Start"), self.start_method),
+            (self.tr("Run on"), self.backend),
             (self.tr("Sandbox"), self.policy),
         ):
             caption = QLabel(label, self)
@@ -358,6 +369,9 @@ class BatchPanel(QWidget):
         )
         self.policy.currentIndexChanged.connect(
             lambda _: setattr(vm, "sandbox_policy", self.policy.currentData())
+        )
+        self.backend.currentIndexChanged.connect(
+            lambda _: setattr(vm, "backend", self.backend.currentData())
         )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         vm.counts_changed.connect(self._on_counts)
@@ -415,7 +429,14 @@ class BatchPanel(QWidget):
 
     def _on_running(self, running: bool) -> None:
         self._update_export()
-        for widget in (self.jobs, self.timeout, self.retries, self.start_method, self.policy):
+        for widget in (
+            self.jobs,
+            self.timeout,
+            self.retries,
+            self.start_method,
+            self.backend,
+            self.policy,
+        ):
             widget.setEnabled(not running)
         if running:
             self._ticker.start()

@@ -347,42 +347,42 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <translation>脚本的启动方式：预热的 fork 服务（快速，Linux）或全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
         <source>Parallel</source>
         <translation>并行数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
         <source>Timeout</source>
         <translation>超时</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
         <source>Retries</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
         <source>Start</source>
         <translation>启动方式</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="400"/>
+        <location filename="../../widgets/batch_panel.py" line="414"/>
         <source>%v of %m done</source>
         <translation>已完成 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="319"/>
+        <location filename="../../widgets/batch_panel.py" line="330"/>
         <source>No batch yet: tick scripts and press Run</source>
         <translation>尚无批处理：勾选脚本后点击“运行”</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Sandbox policy: off, standard (limits, writes only in the script&apos;s folder), strict (no network, no subprocesses, limited reads), or a custom policy</source>
         <translation>沙箱策略：off（关闭）、standard（资源限制，只能写入脚本所在文件夹）、strict（禁止网络和子进程，限制读取）或自定义策略</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
         <source>Sandbox</source>
         <translation>沙箱</translation>
     </message>
@@ -396,16 +396,36 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <source>Save a report of this batch (HTML, Excel…) once it has finished</source>
         <translation>批次结束后保存其报告（HTML、Excel…）</translation>
     </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="295"/>
+        <source>Dask cluster</source>
+        <translation>Dask 集群</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="297"/>
+        <source>Where the scripts run: here, or on the Dask cluster set in Settings &gt; Execution (none set: a cluster of this computer&apos;s cores)</source>
+        <translation>脚本在哪里运行：本机，或“设置 &gt; 执行”中指定的 Dask 集群（未指定时使用由本机各核心组成的集群）</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <source>Run on</source>
+        <translation>运行于</translation>
+    </message>
 </context>
 <context>
     <name>BatchViewModel</name>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="136"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="138"/>
         <source>A batch is already running.</source>
         <translation>已有批处理正在运行。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="139"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="141"/>
         <source>Tick the scripts to run in the library first.</source>
         <translation>请先在脚本库中勾选要运行的脚本。</translation>
     </message>
