@@ -135,11 +135,20 @@ def _our_cpu_s() -> float:
 class Disturbance:
     """Measures how much of the machine's CPU *other* processes used while a block ran: busy
     CPU time of the machine minus that of the bench and the processes it waited for, as a share
-    of all CPUs over the wall time. 0% is a quiet machine; the figure is approximate."""
+    of all CPUs over the wall time. 0% is a quiet machine; the figure is approximate.
+    ``also_ours`` adds the CPU seconds of processes the bench started but does not wait for
+    (a Dask cluster's scheduler and workers)."""
+
+    def __init__(self, also_ours: Callable[[], float] = lambda: 0.0) -> None:
+        self._also_ours = also_ours
+        self.share: float | None = None
+
+    def _ours(self) -> float:
+        return _our_cpu_s() + self._also_ours()
 
     def __enter__(self) -> Disturbance:
-        self._t0, self._busy0, self._ours0 = time.perf_counter(), _machine_busy_s(), _our_cpu_s()
-        self.share: float | None = None
+        self._t0, self._busy0, self._ours0 = time.perf_counter(), _machine_busy_s(), self._ours()
+        self.share = None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,7 +156,7 @@ class Disturbance:
         busy = _machine_busy_s()
         if busy is None or self._busy0 is None or wall <= 0:
             return
-        others = (busy - self._busy0) - (_our_cpu_s() - self._ours0)
+        others = (busy - self._busy0) - (self._ours() - self._ours0)
         self.share = max(0.0, others) / (wall * (os.cpu_count() or 1))
 
 
@@ -174,7 +183,11 @@ class Samples:
         return f"{min(self.values):.2f}-{max(self.values):.2f}"
 
 
-def round_robin(launchers: dict[str, Callable[[], float]], repeats: int) -> dict[str, Samples]:
+def round_robin(
+    launchers: dict[str, Callable[[], float]],
+    repeats: int,
+    disturbance: Callable[[], Disturbance] = Disturbance,
+) -> dict[str, Samples]:
     """Run every launcher ``repeats`` times, interleaved (A B C, A B C, ...), so that a slow
     period of the machine falls on all of them alike. A launcher that fails is not retried."""
     results = {name: Samples() for name in launchers}
@@ -184,7 +197,7 @@ def round_robin(launchers: dict[str, Callable[[], float]], repeats: int) -> dict
             if samples.error:
                 continue
             try:
-                with Disturbance() as others:
+                with disturbance() as others:
                     value = launch()
             except (CommandError, AssertionError, OSError) as exc:
                 samples.error = f"run {rep + 1}: {exc}"

@@ -260,22 +260,29 @@ class BatchService:
 
     def _options(self, request: StartBatch) -> RunOptions:
         d = self._defaults
+        backend = request.backend or d.backend
+        if backend == "dask" and request.python:
+            raise ConfigurationError(
+                "--python does not apply to a Dask cluster: scripts run with the workers' "
+                "own Python",
+                hint="Leave out --python, or run on this computer with --backend local.",
+            )
         python = self._resolve_python(request.python if request.python is not None else d.python)
         method = request.start_method or d.start_method
         if method == "auto":
             own = os.path.abspath(python) == os.path.abspath(sys.executable)
             # PYTHON* variables of a run are read at interpreter start-up, which forked children
-            # skip; such runs get fresh interpreters.
+            # skip; such runs get fresh interpreters. (A Dask worker forks only on Linux.)
             startup_env = any(k.startswith("PYTHON") for k in request.env)
-            fork = own and sys.platform == "linux" and not startup_env
+            on_linux = sys.platform == "linux" or backend == "dask"
+            fork = (own or backend == "dask") and on_linux and not startup_env
             method = "forkserver" if fork else "spawn"
-        elif method == "forkserver" and sys.platform != "linux":
+        elif method == "forkserver" and sys.platform != "linux" and backend != "dask":
             raise ConfigurationError(
                 "the forkserver start method is only available on Linux",
                 hint="Use --start-method spawn (or auto).",
             )
         timeout = request.timeout_s if request.timeout_s is not None else d.timeout_s
-        backend = request.backend or d.backend
         jobs = request.jobs if request.jobs is not None else d.jobs
         return RunOptions(
             # On a cluster, 0 (one per core) becomes the cluster's size once it is asked.

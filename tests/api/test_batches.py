@@ -206,3 +206,15 @@ def test_the_event_stream_of_a_batch_another_process_runs_ends_with_it(
         run.wait(60)
     assert [kind for kind, _ in events] == ["batch_finished"]  # no live events: polled
     assert events[0][1]["status"] == "succeeded"
+
+
+def test_a_client_cannot_point_the_server_at_a_scheduler_of_its_choice(
+    container: Any, client_for: ClientFor, tmp_path: Path
+) -> None:
+    """The server would trust that scheduler with its own process (it unpickles results)."""
+    operator = client_for(make_token(container, "olga", "operator"))
+    script = write_script(tmp_path / "a.py")
+    refused = operator.post(
+        "/batches", json={"scripts": [str(script)], "scheduler": "tcp://evil.example:8786"}
+    )
+    assert "scheduler" in assert_error(refused, 400, "ValidationError")["message"]

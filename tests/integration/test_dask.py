@@ -39,9 +39,16 @@ class ExternalCluster:
 
     def __init__(self, folder: Path, workers: int, *, nanny: bool = True) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tmp").mkdir(parents=True, exist_ok=True)  # the workers' TMPDIR
         self.processes: list[subprocess.Popen[bytes]] = []
-        scheduler_file = folder / "scheduler.json"
+        try:
+            self._start_all(workers, nanny)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_all(self, workers: int, nanny: bool) -> None:
+        scheduler_file = self.folder / "scheduler.json"
         self._start(
             "dask_scheduler",
             "--host",
@@ -55,11 +62,13 @@ class ExternalCluster:
         wait_until(scheduler_file.exists, timeout=60, what="the dask scheduler")
         with Client(scheduler_file=str(scheduler_file), timeout=30) as client:
             self.address = str(client.scheduler_info()["address"])
-            self.workers = [self.add_worker(nanny=nanny) for _ in range(workers)]
+            self.nanny = nanny
+            self.workers = [self.add_worker() for _ in range(workers)]
             if workers:
                 client.wait_for_workers(workers, timeout=60)
 
-    def add_worker(self, *, nanny: bool = True) -> subprocess.Popen[bytes]:
+    def add_worker(self, *, nanny: bool | None = None) -> subprocess.Popen[bytes]:
+        nanny = self.nanny if nanny is None else nanny
         options = ["--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
         return self._start(
             "dask_worker", self.address, *options, *([] if nanny else ["--no-nanny"])
@@ -72,6 +81,7 @@ class ExternalCluster:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.folder,
+            env={**os.environ, "TMPDIR": str(self.folder / "tmp")},
             start_new_session=True,
         )
         self.processes.append(process)
@@ -186,6 +196,9 @@ def test_timeouts_and_sandbox_violations_behave_as_locally(
         assert by_name["sneaky.py"].error_type == "SecurityError"
         assert str(outside) in (by_name["sneaky.py"].error_message or "")
         assert not outside.exists()
+        # The runner's own word on the timeout reaches the log wherever the script ran.
+        output = b"".join(d for _, d in container.history_service().output(by_name["slow.py"]))
+        assert b"[scriptbatch: " in output and b"time limit" in output, backend
 
 
 def test_a_dying_worker_interrupts_its_script_and_the_retry_runs_elsewhere(
@@ -324,3 +337,47 @@ def test_the_cli_runs_on_a_cluster_of_this_machine(cli: Any, tmp_path: Path) -> 
     result = json.loads(run.stdout)
     assert result["backend"] == "dask"
     assert all(e["worker"].startswith("tcp://") for e in result["executions"])
+
+
+def test_a_worker_that_joins_mid_batch_takes_work_and_is_not_taken_for_lost(
+    container: Any, tmp_path: Path
+) -> None:
+    cluster = ExternalCluster(tmp_path / "cluster", workers=1, nanny=False)
+    try:
+        gate = tmp_path / "gate"
+        scripts = [
+            write_script(
+                tmp_path / "lib" / f"job_{i}.py",
+                GATED.format(marker=str(tmp_path / f"pid_{i}"), gate=str(gate)),
+            )
+            for i in range(4)
+        ]
+        handle = container.batch_service().start(
+            {
+                "paths": [str(s) for s in scripts],
+                "jobs": 4,
+                "backend": "dask",
+                "scheduler": cluster.address,
+                "sandbox_overrides": {"allow_write": [str(tmp_path)]},
+            }
+        )
+        wait_until(lambda: len(list(tmp_path.glob("pid_*"))) == 1, timeout=60, what="one start")
+        cluster.add_worker()  # it is handed a queued script as soon as it registers
+        wait_until(lambda: len(list(tmp_path.glob("pid_*"))) == 2, timeout=60, what="the newcomer")
+        gate.touch()
+
+        assert container.batch_service().wait(handle, 120)
+        executions = container.history_service().batch(handle.batch_id)[1]
+        assert [e.status.value for e in executions] == ["succeeded"] * 4
+        assert all(e.attempts == 1 for e in executions)
+        assert len({e.worker for e in executions}) == 2
+    finally:
+        cluster.stop()
+
+
+def test_options_that_mean_nothing_on_a_cluster_are_refused(container: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="--python does not apply to a Dask cluster"):
+        container.batch_service().start(
+            {"paths": [str(write_script(tmp_path / "a.py"))], "backend": "dask", "python": "/x"}
+        )
+    assert container.history_service().batches() == []

@@ -52,13 +52,11 @@ class BatchRequest(BaseModel):
     )
     no_sandbox: bool = False
     sandbox_overrides: PolicyOverrides | None = None
+    # Where a Dask batch runs is the server's [execution] dask_scheduler, never the client's
+    # choice: the server trusts the scheduler it connects to with its own process.
     backend: Literal["local", "dask"] | None = Field(
-        default=None, description="run on the server's machine or on a Dask cluster"
-    )
-    scheduler: str | None = Field(
         default=None,
-        max_length=1000,
-        description="the Dask scheduler (tcp://host:8786); empty = a cluster on the server",
+        description="run on the server's machine or on the Dask cluster of its configuration",
     )
     note: str | None = Field(default=None, max_length=2000)
 

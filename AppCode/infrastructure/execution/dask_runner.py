@@ -57,6 +57,7 @@ class _Attempt:
     on_output: OutputSink
     on_started: StartedSink
     worker: str | None = None
+    started_at: float = 0.0  # monotonic, when the worker said it started
     restarted: bool = False  # the scheduler started it again elsewhere after a worker died
     received: int = 0
 
@@ -70,9 +71,10 @@ class DaskRunner:
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
         self._connecting = asyncio.Lock()
-        self._topic = f"scriptbatch-output-{uuid.uuid4().hex}"
+        self._topic = ""  # the client's id once connected (see _connect)
         self._attempts: dict[str, _Attempt] = {}
         self._workers: dict[str, dict[str, Any]] = {}
+        self._workers_asked_at = 0.0  # monotonic, when the list above was asked for
         self._watcher: asyncio.Task[None] | None = None
 
     @property
@@ -220,8 +222,7 @@ class DaskRunner:
                     # the task ends with that outcome; the scheduler is not told to forget it,
                     # which would hand the still-busy worker the next queued task.
                     await self._stop_on_workers(client, future.key, [state.worker])
-            lost = state.worker is not None and state.worker not in self._workers
-            if state.restarted or lost:
+            if state.restarted or self._lost(state):
                 await client.cancel(future)
                 await self._stop_on_workers(client, future.key, None)
                 result.cancel()
@@ -259,6 +260,15 @@ class DaskRunner:
         if state.received < sent:
             state.writer.note("some output did not arrive from the worker")
         return outcome
+
+    def _lost(self, state: _Attempt) -> bool:
+        """Its worker is missing from a list of workers asked for after it started (one that
+        joined since the last list is not lost, only new)."""
+        return (
+            state.worker is not None
+            and state.worker not in self._workers
+            and self._workers_asked_at > state.started_at
+        )
 
     async def _stop_on_workers(self, client: Client, key: str, workers: list[str] | None) -> None:
         try:
@@ -299,6 +309,9 @@ class DaskRunner:
                     hint="Check the address (tcp://HOST:8786) and that `dask scheduler` runs "
                     "there, or run on this computer with --backend local.",
                 ) from None
+            # The output events travel on the topic named after this client: the scheduler
+            # drops what it kept of them once the client has gone.
+            self._topic = str(client.id)
             client.subscribe_topic(self._topic, self._on_event)
             self._client = client
             if self._watcher is None or self._watcher.done():
@@ -308,8 +321,10 @@ class DaskRunner:
 
     async def _refresh_workers(self) -> None:
         if self._client is not None:
+            asked_at = time.monotonic()
             identity = await self._client.scheduler.identity()
             self._workers = dict(identity.get("workers", {}))
+            self._workers_asked_at = asked_at
 
     async def _watch_workers(self) -> None:
         """While attempts run, keep the list of live workers fresh (a vanished worker turns its
@@ -336,8 +351,11 @@ class DaskRunner:
                 state.restarted = True
                 return
             state.worker = worker
+            state.started_at = time.monotonic()
             # The pid is the worker machine's: nothing here may signal or sample it.
             state.on_started(None, None)
+        elif message.get("kind") == "note":
+            state.writer.note(str(message.get("text", "")))
         elif message.get("kind") == "output":
             for stream, data in message.get("chunks", []):
                 state.writer.write(stream, data)

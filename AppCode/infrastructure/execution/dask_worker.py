@@ -25,11 +25,15 @@ from AppCode import __version__
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest
 from AppCode.infrastructure.execution.local_runner import LocalRunner
+from AppCode.infrastructure.execution.log_file import LogWriter
 
 __all__ = ["ShippedAttempt", "cancel_attempt", "run_attempt", "scriptbatch_version"]
 
 FLUSH_INTERVAL_S = 0.1  # output reaches the app within about this, plus the network
-FLUSH_BYTES = 256 * 1024
+# The scheduler keeps the last events of a topic (until an hour after the app disconnects):
+# small messages keep that memory small.
+FLUSH_BYTES = 64 * 1024
+KEEP_CANCELLED = 10_000  # cancels remembered for tasks that had not started here
 
 
 @dataclass(frozen=True)
@@ -61,16 +65,22 @@ def run_attempt(shipped: ShippedAttempt) -> tuple[AttemptOutcome, int]:
             worker=worker.address,
         )
         return outcome, 0
+    # <workdir>/script/ is the script's folder (its cwd, writable under the sandbox); the
+    # runner's own log file stays outside it, out of the script's reach.
     workdir = Path(tempfile.mkdtemp(prefix=f"scriptbatch-{shipped.request.execution_id}-"))
     events = _OutputEvents(worker, shipped.topic, shipped.key)
+    log_path = str(workdir / "output.log")
+    _NOTES[log_path] = events
     try:
-        script = workdir / Path(shipped.request.script_path).name
+        folder = workdir / "script"
+        folder.mkdir()
+        script = folder / Path(shipped.request.script_path).name
         script.write_bytes(shipped.source)
         request = replace(
             shipped.request,
             script_path=str(script),
-            cwd=str(workdir),
-            log_path=str(workdir / "output.log"),
+            cwd=str(folder),
+            log_path=log_path,
             python="",  # the worker's own interpreter: the app's path means nothing here
             start_method=shipped.request.start_method if sys.platform == "linux" else "spawn",
             backend="local",
@@ -84,6 +94,7 @@ def run_attempt(shipped: ShippedAttempt) -> tuple[AttemptOutcome, int]:
         outcome.worker = worker.address
         return outcome, events.sent
     finally:
+        _NOTES.pop(log_path, None)
         events.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -91,8 +102,7 @@ def run_attempt(shipped: ShippedAttempt) -> tuple[AttemptOutcome, int]:
 def cancel_attempt(key: str) -> bool:
     """Stop the attempt ``key`` if it runs in this worker process (``Client.run`` calls this on
     the worker that started it). True if it was running here."""
-    host = _HOST
-    return host.cancel(key) if host is not None else False
+    return _host().cancel(key)
 
 
 class _Host:
@@ -107,9 +117,10 @@ class _Host:
             target=self.loop.run_forever, name="scriptbatch-runner", daemon=True
         ).start()
         ready.wait()
-        self.runner = LocalRunner()
+        self.runner = _WorkerRunner()
         self._cancels: dict[str, asyncio.Event] = {}
-        self._cancelled_early: set[str] = set()  # stopped before they reached the runner
+        # Stopped before they reached the runner (insertion-ordered: the oldest are forgotten).
+        self._cancelled_early: dict[str, None] = {}
         self._lock = threading.Lock()
 
     def run(self, key: str, request: LaunchRequest, on_output, on_started) -> AttemptOutcome:  # type: ignore[no-untyped-def]
@@ -117,7 +128,7 @@ class _Host:
             cancel = asyncio.Event()
             with self._lock:
                 if key in self._cancelled_early:
-                    self._cancelled_early.discard(key)
+                    del self._cancelled_early[key]
                     return AttemptOutcome(ExecutionStatus.CANCELLED)
                 self._cancels[key] = cancel
             try:
@@ -131,12 +142,30 @@ class _Host:
         with self._lock:
             event = self._cancels.get(key)
             if event is None:
-                self._cancelled_early.add(key)  # if it starts here later, it will not run
+                self._cancelled_early[key] = None  # if it starts here later, it will not run
+                while len(self._cancelled_early) > KEEP_CANCELLED:
+                    del self._cancelled_early[next(iter(self._cancelled_early))]
                 return False
         self.loop.call_soon_threadsafe(event.set)
         return True
 
 
+class _NoteForwardingLog(LogWriter):
+    """The worker runner's log: its own lines ("exceeded its time limit", "killed") also go to
+    the app, whose log file is the one that lasts."""
+
+    def note(self, text: str) -> None:
+        super().note(text)
+        events = _NOTES.get(self.path)
+        if events is not None:
+            events.send({"kind": "note", "text": text})
+
+
+class _WorkerRunner(LocalRunner):
+    log_writer = _NoteForwardingLog
+
+
+_NOTES: dict[str, _OutputEvents] = {}  # log path -> the attempt's event channel
 _HOST: _Host | None = None
 _HOST_LOCK = threading.Lock()
 

@@ -71,6 +71,8 @@ def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
 class LocalRunner:
     """Runs attempts as local child processes (the runner port's local implementation)."""
 
+    log_writer: type[LogWriter] = LogWriter  # a Dask worker's runner also forwards its notes
+
     def __init__(self) -> None:
         # The read end of the lifeline is inherited by every child; when this process dies the
         # write end closes and children kill their process group (see bootstrap._watch).
@@ -91,7 +93,7 @@ class LocalRunner:
         cancel: asyncio.Event,
     ) -> AttemptOutcome:
         began = time.monotonic()
-        writer = LogWriter(request.log_path, request.max_log_bytes)
+        writer = self.log_writer(request.log_path, request.max_log_bytes)
         try:
             if request.attempt > 1:
                 writer.note(f"attempt {request.attempt}")

@@ -26,6 +26,7 @@ class LogWriter:
     """Appends output chunks to a log file (opened for one attempt; retries append)."""
 
     def __init__(self, path: str, max_bytes: int) -> None:
+        self.path = path
         os.makedirs(os.path.dirname(path), exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._idx = os.open(str(index_path(path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -67,7 +68,7 @@ class LogWriter:
         if stream != self._stream:
             if self._idx < 0:
                 self._idx = os.open(
-                    str(index_path(self._path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                    str(index_path(self.path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
                 )
             os.write(self._idx, b"%d %s\n" % (self._offset, _CODES[stream]))
             self._stream = stream

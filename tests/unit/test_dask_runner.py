@@ -1,5 +1,6 @@
-"""What a Dask task asks of its worker: its sandbox's memory limit as the MEMORY resource, only
-when every worker offers that resource, and never more than the biggest worker has."""
+"""The Dask runner's decisions without a cluster: the MEMORY a task asks of its worker (its
+sandbox's memory limit, only when every worker offers MEMORY, never more than the biggest has)
+and when a worker counts as lost."""
 
 from __future__ import annotations
 
@@ -39,3 +40,17 @@ def test_never_more_than_the_biggest_worker_offers() -> None:
 def test_no_limit_or_no_sandbox_asks_nothing() -> None:
     assert _runner(8e9)._resources(_request(0)) is None
     assert _runner(8e9)._resources(_request(2048, enabled=False)) is None
+
+
+def test_a_worker_is_lost_only_if_missing_from_a_list_asked_for_after_it_started() -> None:
+    from AppCode.infrastructure.execution.dask_runner import _Attempt
+
+    runner = _runner(8e9)  # knows tcp://w0
+    state = _Attempt(writer=None, on_output=print, on_started=print)  # type: ignore[arg-type]
+    state.worker, state.started_at = "tcp://new", 10.0
+    runner._workers_asked_at = 9.0  # the list predates the newcomer's first script
+    assert not runner._lost(state)
+    runner._workers_asked_at = 11.0  # asked since, and it is not there: gone
+    assert runner._lost(state)
+    state.worker = "tcp://w0"
+    assert not runner._lost(state)
