@@ -411,9 +411,14 @@ class BatchPanel(QWidget):
 
     def _show_progress(self) -> None:
         counts = self._pending_counts
+        # QProgressBar.setValue repaints synchronously, and with it every dirty part of the
+        # window (the whole batch table mid-batch): with updates off it only marks itself,
+        # and switching them on again schedules one ordinary paint for the next frame.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setFormat(self.tr("%v of %m done"))
         self.progress.setMaximum(max(counts.get("total", 0), 1))
         self.progress.setValue(counts.get("done", 0))
+        self.progress.setUpdatesEnabled(True)
 
     def _update_export(self) -> None:
         """A report is for a batch that has finished."""

@@ -358,10 +358,14 @@ class PerformancePanel(QWidget):
         latest = float(at[-1]) if len(at) else time.time()
         first = float(at[0]) if len(at) else latest
         start = max(first, latest - self._vm.window_minutes * 60)
-        self.processes.plot.setXRange(min(start, latest - MIN_SPAN_S), latest, padding=0)
+        # update=False: the views apply their new ranges once, when they next paint, instead of
+        # each call re-laying out the linked plots and their axes at once (~40 ms a second).
+        self.processes.plot.setXRange(
+            min(start, latest - MIN_SPAN_S), latest, padding=0, update=False
+        )
         disk_top = max(_peak(read), _peak(write), 1024.0)
-        self.disk.plot.setYRange(0, disk_top * 1.1, padding=0)
-        self.processes.plot.setYRange(0, max(_peak(processes), 2.0) * 1.1, padding=0)
+        self.disk.plot.setYRange(0, disk_top * 1.1, padding=0, update=False)
+        self.processes.plot.setYRange(0, max(_peak(processes), 2.0) * 1.1, padding=0, update=False)
         self._set_captions(series)
 
     def _set_captions(self, series: Series) -> None:
