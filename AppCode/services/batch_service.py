@@ -30,6 +30,7 @@ from AppCode.core.security.policy import SandboxPolicy
 from AppCode.services.history_service import find_batch
 from AppCode.services.policies import PolicyOverrides, PolicyResolver
 from AppCode.services.settings import ExecutionSettings
+from AppCode.utils.validation import problems
 
 __all__ = ["BatchService", "PruneReport", "StartBatch"]
 
@@ -394,7 +395,4 @@ def _validated(request: StartBatch | dict[str, object]) -> StartBatch:
     try:
         return StartBatch.model_validate(request)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid batch request: {problems}") from None
+        raise ConfigurationError(f"invalid batch request: {problems(exc, 'request')}") from None

@@ -41,6 +41,7 @@ from AppCode.services.plugin_spec import (
     PluginInfo,
 )
 from AppCode.services.settings import PluginsSettings
+from AppCode.utils.validation import problems
 
 __all__ = ["PluginProblem", "PluginService", "PluginView"]
 
@@ -190,7 +191,7 @@ class PluginService:
                 config = plugin.schema.model_validate(values)
             except ValidationError as exc:
                 raise ConfigurationError(
-                    f"settings of plugin {name} are not valid: {_problems(exc)}",
+                    f"settings of plugin {name} are not valid: {problems(exc)}",
                     hint="Correct the fields named above.",
                 ) from None
             setattr(self._settings, name, config.model_dump(mode="json"))
@@ -528,7 +529,7 @@ class PluginService:
             return plugin.schema.model_validate(raw if isinstance(raw, dict) else {})
         except ValidationError as exc:
             raise PluginError(
-                f"its settings [plugins.{plugin.name}] are not valid: {_problems(exc)}"
+                f"its settings [plugins.{plugin.name}] are not valid: {problems(exc)}"
             ) from None
 
     def _unregister(self, plugin: _Plugin) -> None:
@@ -594,10 +595,3 @@ def _version(text: str) -> tuple[int, ...]:
         digits = "".join(ch for ch in piece if ch.isdigit())
         parts.append(int(digits) if digits else 0)
     return tuple(parts)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
-        for error in exc.errors()
-    )

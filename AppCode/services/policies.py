@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.security.policy import BUILTIN_POLICIES, SandboxPolicy, builtin_policy
 from AppCode.services.settings import SandboxSettings
+from AppCode.utils.validation import problems
 
 __all__ = ["PolicyFile", "PolicyOverrides", "PolicyResolver"]
 
@@ -127,11 +128,8 @@ class PolicyResolver:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
             raise ConfigurationError(
-                f"sandbox policy file {path} is invalid: {problems}",
+                f"sandbox policy file {path} is invalid: {problems(exc)}",
                 hint="Allowed keys: " + ", ".join(PolicyFile.model_fields),
             ) from None
         base = self._builtin(spec.base)

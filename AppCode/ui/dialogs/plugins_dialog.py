@@ -4,7 +4,6 @@ through a ``PluginsViewModel``; nothing here touches the service."""
 
 from __future__ import annotations
 
-import functools
 import os
 import types
 import typing
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
+from PyQt5.QtGui import QColor, QIcon
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -42,6 +41,7 @@ from PyQt5.QtWidgets import (
 
 from AppCode.services.plugin_service import PluginView
 from AppCode.ui.viewmodels.plugins_viewmodel import PluginsViewModel
+from AppCode.ui.widgets import formatting as fmt
 
 STATE_COLOURS = {"enabled": "#2e7d32", "disabled": "#757575", "errored": "#c62828"}
 ERROR_COLOUR = "#c62828"
@@ -55,24 +55,10 @@ FORM_MAX_HEIGHT = 520  # a longer settings form scrolls
 (COL_NAME, COL_VERSION, COL_STATE, COL_SOURCE, COL_DESCRIPTION) = range(5)
 
 
-@functools.cache
 def state_icon(state: str) -> QIcon:
     """A filled circle in the state's colour (a ring while disabled)."""
-    size = 14
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.Antialiasing)
-    colour = QColor(STATE_COLOURS.get(state, STATE_COLOURS["disabled"]))
-    if state == "disabled":
-        painter.setPen(colour)
-        painter.setBrush(Qt.NoBrush)
-    else:
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(colour)
-    painter.drawEllipse(2, 2, size - 4, size - 4)
-    painter.end()
-    return QIcon(pixmap)
+    colour = STATE_COLOURS.get(state, STATE_COLOURS["disabled"])
+    return fmt.dot_icon(colour, hollow=state == "disabled")
 
 
 # -- the settings form --------------------------------------------------------------------------

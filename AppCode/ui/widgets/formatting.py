@@ -54,13 +54,19 @@ def status_colour(status: ExecutionStatus) -> QColor:
 @functools.cache
 def status_icon(status: ExecutionStatus) -> QIcon:
     """A filled circle in the status colour (a ring while pending)."""
+    return dot_icon(STATUS_COLOURS[status], hollow=status is S.PENDING)
+
+
+@functools.cache
+def dot_icon(colour_name: str, *, hollow: bool = False) -> QIcon:
+    """A circle in ``colour_name``: filled, or a ring (something not under way)."""
     size = 14
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
-    colour = status_colour(status)
-    if status is S.PENDING:
+    colour = QColor(colour_name)
+    if hollow:
         painter.setPen(colour)
         painter.setBrush(Qt.NoBrush)
     else:
