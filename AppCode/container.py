@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-from dependency_injector import containers, providers
+from AppCode.utils.imports import import_without
+
+# dependency_injector imports FastAPI, Starlette and Werkzeug (to recognise their markers in
+# @inject) and PyYAML (for Configuration.from_yaml) when they are installed: ~0.2 s of every CLI
+# command. ScriptBatch uses neither wiring nor YAML configuration, so those imports are skipped
+# here; the API imports FastAPI itself when it is served.
+with import_without("fastapi", "starlette", "werkzeug", "fast_depends", "yaml"):
+    from dependency_injector import containers, providers
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 

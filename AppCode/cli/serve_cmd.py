@@ -12,7 +12,6 @@ import sys
 import threading
 from types import FrameType
 
-from AppCode.api.server import ApiServer, is_loopback
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 
@@ -42,6 +41,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _serve(container: Container, args: argparse.Namespace) -> int:
+    # Imported here: FastAPI and the routes cost ~0.3 s, which no other command should pay.
+    from AppCode.api.server import ApiServer, is_loopback
+
     settings = container.settings().api
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port

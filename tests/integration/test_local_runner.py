@@ -26,6 +26,7 @@ import pytest
 
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest
+from AppCode.infrastructure.execution import local_runner
 from AppCode.infrastructure.execution.local_runner import LocalRunner
 from AppCode.infrastructure.execution.log_file import read_log
 
@@ -243,8 +244,13 @@ class Harness:
         return [int((self.pid_dir / name).read_text()) for name in names]
 
 
-@pytest.fixture(params=["spawn", "forkserver"])
-def start_method(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=["spawn", "spawn-popen", "forkserver"])
+def start_method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``spawn-popen``: spawn as on macOS and Windows (subprocess.Popen rather than the fork
+    server's fork + exec), so that path is tested on Linux too."""
+    if request.param == "spawn-popen":
+        monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
+        return "spawn"
     return str(request.param)
 
 

@@ -41,6 +41,8 @@ import pytest
 
 from AppCode.core.domain.models import Execution, ExecutionStatus
 from AppCode.core.security.policy import STRICT_ENV_ALLOWED
+from AppCode.infrastructure.execution import local_runner
+from AppCode.infrastructure.execution.cgroups import PidsCgroups
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -54,7 +56,9 @@ FILE_MB = 16
 MAX_PROCESSES = 20
 GONE_WITHIN_S = 5.0
 SECRET_NAME = "SB_SANDBOX_TEST_SECRET"
-METHODS = ["spawn", "forkserver"]
+# "spawn-popen": spawn as on macOS and Windows (subprocess.Popen, every layer applied in the new
+# interpreter) rather than through the fork server, so that path is tested on Linux too.
+METHODS = ["spawn", "spawn-popen", "forkserver"]
 
 
 # -- what this machine's kernel offers ------------------------------------------------------------
@@ -336,7 +340,7 @@ class Hostile:
             "paths": paths,
             "sandbox_policy": policy,
             "timeout_s": timeout_s,
-            "start_method": method,
+            "start_method": "spawn" if method == "spawn-popen" else method,
             "jobs": jobs,
             "env": env or {},
         }
@@ -344,8 +348,13 @@ class Hostile:
             request["sandbox_overrides"] = overrides
         service = self.container.batch_service()
         began = time.monotonic()
-        handle = service.start(request)
-        assert service.wait(handle, 120), "the batch did not finish within 120 s"
+        through_fork_server = local_runner.SPAWN_THROUGH_FORK_SERVER
+        local_runner.SPAWN_THROUGH_FORK_SERVER = method != "spawn-popen" and through_fork_server
+        try:
+            handle = service.start(request)
+            assert service.wait(handle, 120), "the batch did not finish within 120 s"
+        finally:
+            local_runner.SPAWN_THROUGH_FORK_SERVER = through_fork_server
         took = time.monotonic() - began
         executions = {Path(e.script_path).stem: e for e in handle.executions}
         assert sorted(executions) == sorted(folders)
@@ -900,6 +909,52 @@ def test_process_cap_stops_fork_bombs_and_daemons_do_not_survive(
     if not (batch.folders["double_fork_daemon"] / "pids" / "daemon").exists():
         more.append("double_fork_daemon: the daemon did not record its pid")
     _assert_clean(batch, *more)
+
+
+@needs_kernel_layers
+@needs_cgroup
+@pytest.mark.parametrize("method", METHODS)
+def test_a_cgroup_the_runner_cannot_join_degrades_the_run_or_refuses_it(
+    app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The runner moves each child into its cgroup and tells it the verdict: a failed move is
+    "degraded" (no cgroup layer) where the policy allows it, else the script never runs."""
+
+    def refuse(self: PidsCgroups, path: str, pid: int) -> None:
+        raise PermissionError(13, "Permission denied", f"{path}/cgroup.procs")
+
+    monkeypatch.setattr(PidsCgroups, "join", refuse)
+    if method == "spawn-popen":
+        monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    marker = folder / "ran.txt"
+    (folder / "s.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "unyielding.toml").write_text('base = "standard"\nallow_degraded = false\n')
+    service = app.batch_service()
+    outcomes = {}
+    for policy in ("standard", str(tmp_path / "unyielding.toml")):
+        marker.unlink(missing_ok=True)
+        handle = service.start(
+            {
+                "paths": [str(folder / "s.py")],
+                "sandbox_policy": policy,
+                "start_method": "spawn" if method == "spawn-popen" else method,
+            }
+        )
+        assert service.wait(handle, 60)
+        outcomes[policy] = (handle.executions[0], marker.exists())
+    degraded, ran = outcomes["standard"]
+    assert degraded.status is S.SUCCEEDED and ran
+    assert degraded.sandbox == {
+        "policy": "standard",
+        "layers": [layer for layer in EXPECTED_LAYERS if layer != "cgroup"],
+        "degraded": True,
+    }
+    refused, ran = outcomes[str(tmp_path / "unyielding.toml")]
+    assert refused.status is S.BLOCKED and not ran
+    assert refused.error_type == "SecurityError"
+    assert "process cap (cgroup)" in (refused.error_message or "")
 
 
 # -- escapes under standard -----------------------------------------------------------------------

@@ -164,7 +164,6 @@ class ScriptSandbox:
             "write_paths": list(self.write_paths),
             "read_paths": list(self.read_paths) if p.restrict_reads else None,
             "blocked_modules": list(p.blocked_modules),
-            "cgroup": self.cgroup,
         }
 
 

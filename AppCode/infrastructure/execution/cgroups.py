@@ -56,6 +56,14 @@ class PidsCgroups:
             os.close(fd)
         return path
 
+    def join(self, path: str, pid: int) -> None:
+        """Move process ``pid`` into the cgroup (raises OSError if it cannot be moved)."""
+        fd = os.open(f"{path}/cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(fd, str(pid).encode())
+        finally:
+            os.close(fd)
+
     def kill_all(self, path: str) -> int:
         """SIGKILL every process in the cgroup until it is empty; returns how many."""
         killed = 0

@@ -50,9 +50,14 @@ class ForkServer:
         env_update: dict[str, str],
         env: dict[str, str] | None = None,
         sandbox: dict[str, object] | None = None,
+        exec_python: str | None = None,
+        cgroup_fd: int = -1,
     ) -> Child:
         """Fork a child that runs ``script`` with the server's environment (or ``env``, which
-        replaces it) plus ``env_update``, under ``sandbox``; returns a ``Child``."""
+        replaces it) plus ``env_update``, under ``sandbox``; returns a ``Child``. With
+        ``exec_python`` (spawn mode) the child execs that interpreter on the bootstrap instead
+        of running the script itself. ``cgroup_fd`` (when >= 0) is passed on to the child, which
+        waits on it for the runner to have moved it into the run's cgroup."""
         sock = await self._ensure_started()
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -70,10 +75,12 @@ class ForkServer:
                 "env_update": env_update,
                 "env": env,
                 "sandbox": sandbox,
+                "exec": exec_python,
             }
         ).encode()
         try:
-            await self._send(sock, message, [out_w, err_w, rep_w])
+            fds = [out_w, err_w, rep_w] + ([cgroup_fd] if cgroup_fd >= 0 else [])
+            await self._send(sock, message, fds)
         except OSError:
             self._pending.pop(request_id, None)
             for fd in (out_r, err_r, rep_r):

@@ -1,7 +1,9 @@
 """The local runner: each attempt is a child process on this machine.
 
 Two start methods give identical results (same statuses, exit codes, output):
-- ``spawn``: a fresh interpreter per script, ``python bootstrap.py ... SCRIPT ARGS``;
+- ``spawn``: a fresh interpreter per script, ``python bootstrap.py ... SCRIPT ARGS``; on Linux
+  the app's fork server forks and execs it, applying the sandbox's kernel layers before the exec
+  where ctypes and libseccomp are already loaded; elsewhere ``subprocess.Popen`` starts it;
 - ``forkserver`` (Linux): a warm helper per interpreter forks one child per script
   (``forkserver.py``), so a script does not pay interpreter start-up.
 
@@ -42,7 +44,8 @@ from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter
 
 log = logging.getLogger(__name__)
 
-BOOTSTRAP_PATH = bootstrap.__file__
+# Linux spawns through the fork server (fork + exec), elsewhere with subprocess.Popen.
+SPAWN_THROUGH_FORK_SERVER = sys.platform.startswith("linux")
 _READ_SIZE = 64 * 1024
 _UNKNOWN = object()
 _TAIL_BYTES = 4096
@@ -82,6 +85,7 @@ class LocalRunner:
         # The environment every child starts from, computed once (rebuilding it from os.environ
         # cost ~1 ms per launch); a run's own variables are added per launch.
         self._base_env = _encoded(child_environment({}))
+        bootstrap.precompile()
         self._cgroup_manager: PidsCgroups | object | None = _UNKNOWN
         self._resolved_paths: dict[SandboxPolicy, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
@@ -149,6 +153,29 @@ class LocalRunner:
     # -- launching ---------------------------------------------------------------------------
 
     async def _launch(self, request: LaunchRequest, sandbox: ScriptSandbox | None) -> Child:
+        cgroup_r = cgroup_w = -1
+        if sandbox is not None and sandbox.cgroup:
+            cgroup_r, cgroup_w = os.pipe()
+        try:
+            child = await self._start(request, sandbox, cgroup_r)
+        except BaseException:
+            if cgroup_w >= 0:
+                os.close(cgroup_w)
+            raise
+        finally:
+            if cgroup_r >= 0:
+                os.close(cgroup_r)
+        if sandbox is not None and sandbox.cgroup:
+            # Moving a process into a cgroup waits for an RCU grace period (~10 ms on cgroup
+            # v1): done here, off the loop, while the child starts up; it waits for the verdict.
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._join_cgroup, sandbox.cgroup, child.pid, cgroup_w
+            )
+        return child
+
+    async def _start(
+        self, request: LaunchRequest, sandbox: ScriptSandbox | None, cgroup_fd: int
+    ) -> Child:
         python = request.python or sys.executable
         cwd = request.cwd or os.path.dirname(request.script_path)
         run_env = dict(request.env)
@@ -159,19 +186,51 @@ class LocalRunner:
             policy = sandbox.to_child()
             if sandbox.policy.scrub_environment:
                 full_env = _scrubbed(child_environment({}), run_env)
-        if request.start_method == "forkserver":
-            server = self._forkservers.get(python)
-            if server is None:
-                server = ForkServer(python, self._lifeline_r, child_environment({}))
-                self._forkservers[python] = server
+        if request.start_method == "forkserver" or SPAWN_THROUGH_FORK_SERVER:
+            # Spawn on Linux: the app's own fork server forks and execs a fresh interpreter
+            # (of any Python), applying the sandbox's kernel layers in between (see forkserver.py).
+            spawn = request.start_method != "forkserver"
+            server = self._fork_server(sys.executable if spawn else python)
             return await server.launch(
-                request.script_path, list(request.args), cwd, run_env, full_env, policy
+                request.script_path,
+                list(request.args),
+                cwd,
+                run_env,
+                full_env,
+                policy,
+                exec_python=python if spawn else None,
+                cgroup_fd=cgroup_fd,
             )
         if full_env is not None:
             env = _encoded(full_env)
         else:
             env = {**self._base_env, **_encoded(run_env)} if run_env else self._base_env
+        if policy is not None and cgroup_fd >= 0:
+            policy["cgroup_fd"] = cgroup_fd  # passed with the same number
         return self._spawn(python, request.script_path, list(request.args), cwd, env, policy)
+
+    def _join_cgroup(self, path: str, pid: int, verdict_fd: int) -> None:
+        """Move the child into its cgroup, then tell it whether that worked (one byte)."""
+        joined = False
+        try:
+            self._cgroup_manager.join(path, pid)  # type: ignore[union-attr]
+            joined = True
+        except OSError as exc:
+            log.warning("could not move process %d into cgroup %s: %s", pid, path, exc)
+        try:
+            os.write(verdict_fd, b"1" if joined else b"0")
+        except OSError:
+            pass  # the child is gone already
+        finally:
+            os.close(verdict_fd)
+
+    def _fork_server(self, python: str) -> ForkServer:
+        """The warm helper for ``python``, one per interpreter, started on first use."""
+        server = self._forkservers.get(python)
+        if server is None:
+            server = ForkServer(python, self._lifeline_r, child_environment({}))
+            self._forkservers[python] = server
+        return server
 
     # -- the sandbox's parent side -----------------------------------------------------------
 
@@ -255,21 +314,15 @@ class LocalRunner:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        cgroup_fd = policy.get("cgroup_fd") if policy is not None else None
+        inherited = (rep_w, self._lifeline_r) + ((cgroup_fd,) if isinstance(cgroup_fd, int) else ())
         try:
             proc = subprocess.Popen(
-                [
-                    python,
-                    BOOTSTRAP_PATH,
-                    str(rep_w),
-                    str(self._lifeline_r),
-                    "-" if policy is None else repr(policy),
-                    script,
-                    *args,
-                ],
+                bootstrap.command(python, rep_w, self._lifeline_r, policy, script, args),
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,
-                pass_fds=(rep_w, self._lifeline_r),
+                pass_fds=inherited,
                 cwd=cwd,
                 env=env,
                 start_new_session=True,

@@ -9,8 +9,19 @@ import subprocess
 import sys
 
 from AppCode.core.domain.errors import ConfigurationError
+from AppCode.infrastructure.execution import bootstrap
 
-_PROBE = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"
+# Also compiles the sandbox's child module for that interpreter (see bootstrap.precompile).
+_PROBE = """import sys
+print(sys.executable)
+print('%d.%d' % sys.version_info[:2])
+try:
+    sys.path[0] = sys.argv[1]
+    import bootstrap
+    bootstrap.precompile()
+except Exception:
+    pass
+"""
 MIN_VERSION = (3, 8)
 
 
@@ -32,7 +43,11 @@ def resolve_python(python: str) -> str:
         )
     try:
         probe = subprocess.run(
-            [found, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False
+            [found, "-c", _PROBE, os.path.dirname(bootstrap.__file__)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ConfigurationError(

@@ -2,8 +2,9 @@
 
 Standard library only, like the bootstrap (it may run under a user's virtualenv). In order:
 
-1. ``cgroup``: join the run's pids cgroup (a process cap, and every descendant is found and
-   killed after the run, double-forked daemons included), when the runner made one;
+1. ``cgroup``: the run's pids cgroup (a process cap, and every descendant is found and killed
+   after the run, double-forked daemons included), when the runner made one; the runner moves
+   the process into it and says so on ``cgroup_fd`` (see ``_await_cgroup``);
 2. ``rlimits``: address space, CPU time (hard = soft + 1 s), file size, no core dumps;
    never RLIMIT_NPROC, which counts every process of the user;
 3. ``landlock`` (Linux >= 5.13): writes only under the allowed folders; in strict, reads only
@@ -26,7 +27,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["SandboxRefusedError", "SecurityError", "apply"]
+__all__ = ["SandboxRefusedError", "SecurityError", "apply", "apply_kernel_layers", "survives_exec"]
 
 # Linux syscall numbers shared by x86_64 and aarch64 (the generic table) for Landlock.
 _SYS_LANDLOCK_CREATE_RULESET = 444
@@ -176,53 +177,85 @@ class SandboxRefusedError(Exception):
 
 
 def apply(policy: dict, report) -> tuple[list[str], bool]:  # type: ignore[no-untyped-def, type-arg]
-    """Apply the policy's layers; returns (layers applied, degraded)."""
-    layers: list[str] = []
-    degraded = False
+    """Apply the policy's layers; returns (layers applied, degraded).
+
+    When the fork server already applied the kernel layers before exec'ing this interpreter
+    (``before_exec`` in the policy, see ``survives_exec``), only the rest is done here.
+    """
     if policy.get("read_paths") is not None:
         policy = dict(policy, read_paths=[*policy["read_paths"], *_interpreter_paths()])
-
-    def missing(layer: str, reason: str) -> None:
-        nonlocal degraded
-        if not policy.get("allow_degraded", True):
-            raise SandboxRefusedError(f"the {layer} layer cannot be applied here: {reason}")
-        degraded = True
-
-    if policy.get("cgroup"):
-        try:
-            with open(os.path.join(policy["cgroup"], "cgroup.procs"), "w") as fh:
-                fh.write(str(os.getpid()))
-            layers.append("cgroup")
-        except OSError as exc:
-            missing("process cap (cgroup)", str(exc))
-    _apply_rlimits(policy)
-    layers.append("rlimits")
-    linux = sys.platform.startswith("linux")
-    seccomp_lib = None
-    if linux:
-        try:
-            seccomp_lib = _load_libseccomp()
-        except OSError as exc:
-            missing("seccomp", f"libseccomp is not available ({exc})")
-        tcp_by_landlock = False
-        try:
-            tcp_by_landlock = _apply_landlock(policy) >= 4
-            layers.append("landlock")
-        except OSError as exc:
-            missing("landlock", str(exc))
-        if seccomp_lib is not None:
-            try:
-                _apply_seccomp(seccomp_lib, policy, tcp_by_landlock)
-                layers.append("seccomp")
-            except OSError as exc:
-                missing("seccomp", str(exc))
+    before_exec = policy.get("before_exec")
+    if before_exec:
+        layers, degraded = list(before_exec["layers"]), bool(before_exec["degraded"])
     else:
-        missing("landlock", "not Linux")
-        missing("seccomp", "not Linux")
+        layers, degraded = apply_kernel_layers(policy)
+    if policy.get("cgroup_fd") is not None:
+        if _await_cgroup(policy["cgroup_fd"]):
+            layers.insert(0, "cgroup")
+        else:
+            degraded = _missing(policy, "process cap (cgroup)", "the runner could not join it")
     _install_guard(policy, report)
     layers.append("audit")
     _hide_ctypes(policy)
     return layers, degraded
+
+
+def survives_exec(policy: dict) -> bool:  # type: ignore[type-arg]
+    """Whether the kernel layers may be applied before exec'ing a fresh interpreter (they are
+    inherited through execve): not when exec is denied, nor when reads are restricted (the
+    interpreter's own files are only known inside it)."""
+    return bool(policy.get("subprocess", True)) and policy.get("read_paths") is None
+
+
+def apply_kernel_layers(policy: dict) -> tuple[list[str], bool]:  # type: ignore[type-arg]
+    """rlimits, Landlock and seccomp, which the kernel enforces: (applied, degraded)."""
+    layers: list[str] = []
+    degraded = False
+    _apply_rlimits(policy)
+    layers.append("rlimits")
+    if not sys.platform.startswith("linux"):
+        _missing(policy, "landlock", "not Linux")
+        return layers, _missing(policy, "seccomp", "not Linux")
+    seccomp_lib = None
+    try:
+        seccomp_lib = _load_libseccomp()
+    except OSError as exc:
+        degraded = _missing(policy, "seccomp", f"libseccomp is not available ({exc})")
+    tcp_by_landlock = False
+    try:
+        tcp_by_landlock = _apply_landlock(policy) >= 4
+        layers.append("landlock")
+    except OSError as exc:
+        degraded = _missing(policy, "landlock", str(exc))
+    if seccomp_lib is not None:
+        try:
+            _apply_seccomp(seccomp_lib, policy, tcp_by_landlock)
+            layers.append("seccomp")
+        except OSError as exc:
+            degraded = _missing(policy, "seccomp", str(exc))
+    return layers, degraded
+
+
+def _missing(policy: dict, layer: str, reason: str) -> bool:  # type: ignore[type-arg]
+    """A layer could not be applied: refuse the run, or (when the policy allows) go on degraded.
+    Returns True (degraded) when the run may go on."""
+    if not policy.get("allow_degraded", True):
+        raise SandboxRefusedError(f"the {layer} layer cannot be applied here: {reason}")
+    return True
+
+
+def _await_cgroup(fd: int) -> bool:
+    """Wait until the runner has moved this process into the run's pids cgroup.
+
+    The runner does the move (a cgroup-v1 migration waits for an RCU grace period, ~10 ms)
+    while this process starts up, and then writes one byte: ``1`` joined, ``0`` not.
+    """
+    try:
+        verdict = os.read(fd, 1)
+        os.close(fd)
+    except OSError:
+        return False
+    return verdict == b"1"
 
 
 def _interpreter_paths() -> list[str]:
