@@ -21,9 +21,9 @@ def test_import_without_refuses_a_package_only_inside_the_block(
     monkeypatch.syspath_prepend(str(tmp_path))
     with import_without("sb_optional_probe"):
         with pytest.raises(ImportError):
-            import sb_optional_probe  # noqa: F401
+            import sb_optional_probe
         with pytest.raises(ImportError):
-            import sb_optional_probe.sub  # noqa: F401
+            import sb_optional_probe.sub
     import sb_optional_probe.sub
 
     assert sb_optional_probe.sub.__name__ == "sb_optional_probe.sub"
