@@ -205,6 +205,8 @@ def serve(control: socket.socket, lifeline_fd: int) -> None:
             if not message:
                 _kill_children_and_exit(children)  # the app closed the socket or died
             request = json.loads(message)
+            if request.get("sandbox"):
+                bootstrap._sandbox().prepare(request["sandbox"])
             try:
                 pid = os.fork()
             except OSError as exc:

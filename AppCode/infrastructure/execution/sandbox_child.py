@@ -27,7 +27,15 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["SandboxRefusedError", "SecurityError", "apply", "apply_kernel_layers", "survives_exec"]
+__all__ = [
+    "SandboxRefusedError",
+    "SecurityError",
+    "apply",
+    "apply_kernel_layers",
+    "preload",
+    "prepare",
+    "survives_exec",
+]
 
 # Linux syscall numbers shared by x86_64 and aarch64 (the generic table) for Landlock.
 _SYS_LANDLOCK_CREATE_RULESET = 444
@@ -309,22 +317,60 @@ def _apply_rlimits(policy: dict) -> None:  # type: ignore[type-arg]
 # -- landlock ---------------------------------------------------------------------------------
 
 
-def _libc():  # type: ignore[no-untyped-def]
-    import ctypes
+class _Kernel:
+    """ctypes handles for the syscalls, built once per process (the fork server builds them
+    before forking, so a child only makes the calls). Linux only."""
 
-    return ctypes.CDLL(None, use_errno=True)
+    def __init__(self) -> None:
+        import ctypes
+
+        self.ctypes = ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.syscall = self.libc.syscall
+        self.syscall.restype = ctypes.c_long
+
+        class RulesetAttr(ctypes.Structure):
+            _fields_ = [
+                ("handled_access_fs", ctypes.c_uint64),
+                ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64),
+            ]
+
+        class PathBeneath(ctypes.Structure):
+            _pack_ = 1
+            _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+        self.RulesetAttr, self.PathBeneath, self.SockFprog = RulesetAttr, PathBeneath, SockFprog
+        abi = self.syscall(
+            _SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)
+        )
+        self.landlock_abi = int(abi)
+        self.landlock_errno = ctypes.get_errno() if abi < 1 else 0
+
+    def no_new_privs(self) -> None:
+        if self.libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(self.ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+_kernel_handles: _Kernel | None = None
+
+
+def _kernel() -> _Kernel:
+    global _kernel_handles
+    if _kernel_handles is None:
+        _kernel_handles = _Kernel()
+    return _kernel_handles
 
 
 def _apply_landlock(policy: dict) -> int:  # type: ignore[type-arg]
     """Restrict this process; returns the kernel's Landlock ABI version."""
-    import ctypes
-
-    libc = _libc()
-    syscall = libc.syscall
-    syscall.restype = ctypes.c_long
-    abi = syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    k = _kernel()
+    ctypes, syscall, abi = k.ctypes, k.syscall, k.landlock_abi
     if abi < 1:
-        raise OSError(ctypes.get_errno(), "Landlock is not supported by this kernel")
+        raise OSError(k.landlock_errno, "Landlock is not supported by this kernel")
     write_rights = _FS_WRITE | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
     if abi >= 5:
         write_rights |= _FS_IOCTL_DEV
@@ -336,19 +382,7 @@ def _apply_landlock(policy: dict) -> int:  # type: ignore[type-arg]
     if not policy.get("network", True) and abi >= 4:
         handled_net = _NET_BIND_TCP | _NET_CONNECT_TCP
     scoped = (_SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX) if abi >= 6 else 0
-
-    class RulesetAttr(ctypes.Structure):
-        _fields_ = [
-            ("handled_access_fs", ctypes.c_uint64),
-            ("handled_access_net", ctypes.c_uint64),
-            ("scoped", ctypes.c_uint64),
-        ]
-
-    class PathBeneath(ctypes.Structure):
-        _pack_ = 1
-        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-    attr = RulesetAttr(handled_fs, handled_net, scoped)
+    attr = k.RulesetAttr(handled_fs, handled_net, scoped)
     size = 8 if abi < 4 else (16 if abi < 6 else 24)
     ruleset = syscall(
         _SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
@@ -365,41 +399,42 @@ def _apply_landlock(policy: dict) -> int:  # type: ignore[type-arg]
             readable = (*read_paths, *policy.get("write_paths", ()), *_DEVICES, *_SYSTEM_READ)
             for path in readable:
                 rules[path] = rules.get(path, 0) | _FS_READ
+        rule = k.PathBeneath()
+        rule_ref = ctypes.byref(rule)
         for path, rights in rules.items():
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError:
                 continue  # a path that does not exist grants nothing
             try:
-                if not os.path.isdir(path):
+                if not _is_dir(os.fstat(fd).st_mode):
                     rights &= _FILE_ONLY
-                rule = PathBeneath(rights & handled_fs, fd)
-                if (
-                    syscall(
-                        _SYS_LANDLOCK_ADD_RULE,
-                        ruleset,
-                        ctypes.c_int(1),
-                        ctypes.byref(rule),
-                        ctypes.c_uint32(0),
-                    )
-                    < 0
-                ):
+                rule.allowed_access, rule.parent_fd = rights & handled_fs, fd
+                if syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, rule_ref, 0) < 0:
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
             finally:
                 os.close(fd)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-        if syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) < 0:
+        k.no_new_privs()
+        if syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) < 0:
             raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
     finally:
         os.close(ruleset)
-    return int(abi)
+    return abi
+
+
+def _is_dir(mode: int) -> bool:
+    return (mode & 0o170000) == 0o040000
 
 
 # -- seccomp ----------------------------------------------------------------------------------
 
 
 _libseccomp = None
+# The compiled BPF program per (network, subprocess, TCP left to Landlock): built once per
+# process with libseccomp (~1 ms), then loaded with one prctl per script.
+_seccomp_programs: dict[tuple[bool, bool, bool], bytes] = {}
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
 
 
 def _load_libseccomp():  # type: ignore[no-untyped-def]
@@ -415,17 +450,50 @@ def _load_libseccomp():  # type: ignore[no-untyped-def]
 
 def preload() -> None:
     """Load what applying a policy needs, so forked children do not pay for it."""
-    import ctypes  # noqa: F401
     import resource  # noqa: F401
     import site  # noqa: F401
 
+    _kernel()
     try:
         _load_libseccomp()
     except OSError:
         pass
 
 
+def prepare(policy: dict) -> None:  # type: ignore[type-arg]
+    """Build, in the fork server before it forks, what every child applying ``policy`` would
+    otherwise build again: its seccomp program. Linux only."""
+    try:
+        lib = _load_libseccomp()
+    except OSError:
+        return  # the child reports the missing layer
+    try:
+        _seccomp_program(lib, policy, _kernel().landlock_abi >= 4)
+    except OSError:
+        pass  # likewise
+
+
 def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: ignore[no-untyped-def, type-arg]
+    program = _seccomp_program(lib, policy, tcp_by_landlock)
+    k = _kernel()
+    k.no_new_privs()  # already set by Landlock, unless Landlock is missing
+    fprog = k.SockFprog(len(program) // 8, program)
+    if k.libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, k.ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(k.ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
+def _seccomp_program(lib, policy: dict, tcp_by_landlock: bool) -> bytes:  # type: ignore[no-untyped-def, type-arg]
+    """The policy's seccomp filter as BPF (libseccomp builds and exports it), cached."""
+    network, subprocess = bool(policy.get("network", True)), bool(policy.get("subprocess", True))
+    key = (network, subprocess, tcp_by_landlock and not network)
+    program = _seccomp_programs.get(key)
+    if program is None:
+        program = _build_seccomp_program(lib, network, subprocess, key[2])
+        _seccomp_programs[key] = program
+    return program
+
+
+def _build_seccomp_program(lib, network: bool, subprocess: bool, tcp_by_landlock: bool) -> bytes:  # type: ignore[no-untyped-def]
     import ctypes
 
     class ArgCmp(ctypes.Structure):
@@ -446,7 +514,7 @@ def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: i
         ctypes.c_uint,
         ctypes.POINTER(ArgCmp),
     ]
-    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
     ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
     if not ctx:
@@ -467,7 +535,7 @@ def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: i
     try:
         for name in _ALWAYS_DENIED:
             rule(_SCMP_ACT_KILL_PROCESS, name)
-        if not policy.get("network", True):
+        if not network:
             deny_socket = errno_action(_EACCES)
             for family in (_AF_PACKET, _AF_NETLINK):
                 rule(deny_socket, "socket", (0, _SCMP_CMP_EQ, family, 0))
@@ -484,16 +552,25 @@ def _apply_seccomp(lib, policy: dict, tcp_by_landlock: bool) -> None:  # type: i
                         (0, _SCMP_CMP_EQ, family, 0),
                         (1, _SCMP_CMP_MASKED_EQ, 0xF, kind),
                     )
-        if not policy.get("subprocess", True):
+        if not subprocess:
             for name in _EXEC_CALLS:
                 rule(_SCMP_ACT_KILL_PROCESS, name)
             # New processes die; new threads (CLONE_THREAD) are fine. clone3 hides its flags
             # from seccomp, so it answers ENOSYS and the C library falls back to clone.
             rule(_SCMP_ACT_KILL_PROCESS, "clone", (0, _SCMP_CMP_MASKED_EQ, _CLONE_THREAD, 0))
             rule(errno_action(_ENOSYS), "clone3")
-        result = lib.seccomp_load(ctx)
-        if result < 0:
-            raise OSError(-result, "seccomp_load failed")
+        buffer = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
+        try:
+            result = lib.seccomp_export_bpf(ctx, buffer)
+            if result < 0:
+                raise OSError(-result, "seccomp_export_bpf failed")
+            size = os.lseek(buffer, 0, os.SEEK_CUR)
+            program = os.pread(buffer, size, 0)
+        finally:
+            os.close(buffer)
+        if not program or len(program) % 8:
+            raise OSError(0, "seccomp_export_bpf gave no program")
+        return program
     finally:
         lib.seccomp_release(ctx)
 
@@ -693,6 +770,8 @@ def _hide_ctypes(policy: dict) -> None:  # type: ignore[type-arg]
     """The sandbox used ctypes; if the policy blocks it, the script must import it again
     (through the guard rail) rather than find it loaded."""
     blocked = set(policy.get("blocked_modules", ()))
+    if not blocked:
+        return
     for module in list(sys.modules):
         if module in blocked or module.partition(".")[0] in blocked:
             del sys.modules[module]
