@@ -43,6 +43,7 @@ class PolicyFile(BaseModel):
     allowed_read_paths: list[str] | None = None
     blocked_modules: list[str] | None = None
     allow_degraded: bool | None = None
+    namespaces: bool | None = None
 
 
 class PolicyOverrides(BaseModel):

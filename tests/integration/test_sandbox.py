@@ -86,10 +86,31 @@ def _pids_cgroup_writable() -> bool:
     return os.path.isdir("/sys/fs/cgroup/pids") and os.access("/sys/fs/cgroup/pids", os.W_OK)
 
 
+def _user_namespaces() -> bool:
+    """Whether a process may make a user namespace here (asked in a forked child)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        libc = ctypes.CDLL(None, use_errno=True)
+        os._exit(0 if libc.unshare(0x10000000) == 0 else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
 LANDLOCK_ABI = _landlock_abi()
 SECCOMP = _has_libseccomp()
 CGROUP = _pids_cgroup_writable()
+USER_NAMESPACES = _user_namespaces()
 EXPECTED_LAYERS = [*(["cgroup"] if CGROUP else []), "rlimits", "landlock", "seccomp", "audit"]
+
+
+def expected_layers(policy: str) -> list[str]:
+    """What every run under ``policy`` must record: strict adds namespaces where it can."""
+    if policy == "strict" and USER_NAMESPACES:
+        at = 1 if CGROUP else 0
+        return [*EXPECTED_LAYERS[:at], "namespaces", *EXPECTED_LAYERS[at:]]
+    return EXPECTED_LAYERS
+
 
 needs_kernel_layers = pytest.mark.skipif(
     not (LANDLOCK_ABI >= 1 and SECCOMP),
@@ -384,9 +405,9 @@ class Hostile:
             if name == "off":
                 if record.get("layers"):
                     found.append(f"no sandbox layer may apply under 'off': {record}")
-            elif record != {"policy": name, "layers": EXPECTED_LAYERS, "degraded": False}:
+            elif record != {"policy": name, "layers": expected_layers(name), "degraded": False}:
                 found.append(
-                    f"sandbox record should be policy {name!r}, layers {EXPECTED_LAYERS}, "
+                    f"sandbox record should be policy {name!r}, layers {expected_layers(name)}, "
                     f"not degraded; it is {record}"
                 )
             problems.extend(f"{case.name}: {p} — {seen}" for p in found)
@@ -1465,6 +1486,21 @@ def _strict_cases(hostile: Hostile) -> list[Case]:
             """,
             S.SUCCEEDED,
             check=env_check,
+        ),
+        Case(
+            "network_and_ids_inside",
+            """\
+            import os
+            with open("/proc/net/dev") as fh:
+                devices = sorted(line.split(":")[0].strip() for line in fh if ":" in line)
+            print("devices", ",".join(devices))
+            print("ids", os.getuid(), os.getgid())
+            """,
+            S.SUCCEEDED,
+            check=_output_contains(
+                f"ids {os.getuid()} {os.getgid()}".encode(),
+                *([b"devices lo\n"] if USER_NAMESPACES else []),
+            ),
         ),
         Case(
             "memory_bomb_strict",

@@ -59,6 +59,9 @@ class SandboxPolicy:
     blocked_modules: tuple[str, ...] = ()
     # Run anyway, marked "degraded", when a kernel layer is missing (else: refuse the run).
     allow_degraded: bool = True
+    # New user, IPC and UTS namespaces (and a network one when offline) where the kernel allows
+    # unprivileged user namespaces; an extra layer, never required.
+    namespaces: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -129,6 +132,7 @@ def builtin_policy(
         allowed_read_paths=allowed_read_paths,
         blocked_modules=_unique(blocked_modules + STRICT_BLOCKED_MODULES),
         allow_degraded=False,
+        namespaces=True,
     )
 
 
@@ -164,6 +168,7 @@ class ScriptSandbox:
             "write_paths": list(self.write_paths),
             "read_paths": list(self.read_paths) if p.restrict_reads else None,
             "blocked_modules": list(p.blocked_modules),
+            "namespaces": p.namespaces,
         }
 
 

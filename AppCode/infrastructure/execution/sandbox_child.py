@@ -5,16 +5,19 @@ Standard library only, like the bootstrap (it may run under a user's virtualenv)
 1. ``cgroup``: the run's pids cgroup (a process cap, and every descendant is found and killed
    after the run, double-forked daemons included), when the runner made one; the runner moves
    the process into it and says so on ``cgroup_fd`` (see ``_await_cgroup``);
-2. ``rlimits``: address space, CPU time (hard = soft + 1 s), file size, no core dumps;
+2. ``namespaces`` (strict, where unprivileged user namespaces work; an extra, never required):
+   new user, IPC and UTS namespaces, and a network namespace when the network is off (only a
+   loopback device, down: nothing is reachable, UDP and raw sockets included);
+3. ``rlimits``: address space, CPU time (hard = soft + 1 s), file size, no core dumps;
    never RLIMIT_NPROC, which counts every process of the user;
-3. ``landlock`` (Linux >= 5.13): writes only under the allowed folders; in strict, reads only
+4. ``landlock`` (Linux >= 5.13): writes only under the allowed folders; in strict, reads only
    from the allowed ones; TCP bind/connect denied when the network is off (ABI >= 4); signals
    and abstract sockets scoped to the run (ABI >= 6), so a script cannot signal the app;
-4. ``seccomp`` (libseccomp through ctypes, loaded before Landlock hides the loader cache):
+5. ``seccomp`` (libseccomp through ctypes, loaded before Landlock hides the loader cache):
    ptrace, process_vm_*, mount, unshare/setns, bpf, io_uring, keyctl, userfaultfd, module and
    kexec calls kill the process (SIGSYS); with the network off, INET/INET6/PACKET/NETLINK sockets
    fail; with subprocesses off, exec and fork kill the process (threads still work);
-5. ``audit``: a ``sys.addaudithook`` guard rail that names what was attempted (blocked imports,
+6. ``audit``: a ``sys.addaudithook`` guard rail that names what was attempted (blocked imports,
    writes and strict reads outside the allow-lists, connections, subprocesses, signals to
    processes outside the run). It is bypassable on its own; the layers above are the walls.
 
@@ -216,9 +219,15 @@ def survives_exec(policy: dict) -> bool:  # type: ignore[type-arg]
 
 
 def apply_kernel_layers(policy: dict) -> tuple[list[str], bool]:  # type: ignore[type-arg]
-    """rlimits, Landlock and seccomp, which the kernel enforces: (applied, degraded)."""
+    """Namespaces, rlimits, Landlock and seccomp, which the kernel enforces: (applied, degraded)."""
     layers: list[str] = []
     degraded = False
+    if policy.get("namespaces") and sys.platform.startswith("linux"):
+        try:
+            if _apply_namespaces(policy):
+                layers.append("namespaces")
+        except OSError as exc:
+            degraded = _missing(policy, "namespaces", str(exc))
     _apply_rlimits(policy)
     layers.append("rlimits")
     if not sys.platform.startswith("linux"):
@@ -286,6 +295,42 @@ def _interpreter_paths() -> list[str]:
     if user_site and site.ENABLE_USER_SITE:
         paths.add(user_site)
     return sorted(p for p in paths if p)
+
+
+# -- namespaces -------------------------------------------------------------------------------
+
+_CLONE_NEWUTS = 0x04000000
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def _apply_namespaces(policy: dict) -> bool:  # type: ignore[type-arg]
+    """Move this (single-threaded) process into new user, IPC and UTS namespaces, and a new
+    network namespace when the network is off. Its uid and gid are mapped to themselves, so
+    files and ``os.getuid()`` look the same to the script; it loses every capability outside.
+
+    False, with nothing changed, where the kernel refuses unprivileged user namespaces; OSError
+    if the namespaces were made but the ids could not be mapped.
+    """
+    k = _kernel()
+    uid, gid = os.getuid(), os.getgid()
+    flags = _CLONE_NEWUSER | _CLONE_NEWIPC | _CLONE_NEWUTS
+    if not policy.get("network", True):
+        flags |= _CLONE_NEWNET
+    if k.libc.unshare(flags) != 0:
+        return False
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
+        fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+    return True
 
 
 # -- rlimits ----------------------------------------------------------------------------------
