@@ -36,7 +36,7 @@ from AppCode.core.security.policy import (
     SandboxPolicy,
     ScriptSandbox,
 )
-from AppCode.infrastructure.execution import bootstrap
+from AppCode.infrastructure.execution import bootstrap, seatbelt
 from AppCode.infrastructure.execution.cgroups import PidsCgroups
 from AppCode.infrastructure.execution.child import Child, start_time
 from AppCode.infrastructure.execution.forkserver_client import ForkServer
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # Linux spawns through the fork server (fork + exec), elsewhere with subprocess.Popen.
 SPAWN_THROUGH_FORK_SERVER = sys.platform.startswith("linux")
+# macOS: sandboxed scripts start under sandbox-exec (seatbelt.py).
+USE_SEATBELT = sys.platform == "darwin"
 _READ_SIZE = 64 * 1024
 _UNKNOWN = object()
 _TAIL_BYTES = 4096
@@ -207,7 +209,9 @@ class LocalRunner:
             env = {**self._base_env, **_encoded(run_env)} if run_env else self._base_env
         if policy is not None and cgroup_fd >= 0:
             policy["cgroup_fd"] = cgroup_fd  # passed with the same number
-        return self._spawn(python, request.script_path, list(request.args), cwd, env, policy)
+        return self._spawn(
+            python, request.script_path, list(request.args), cwd, env, policy, sandbox
+        )
 
     def _join_cgroup(self, path: str, pid: int, verdict_fd: int) -> None:
         """Move the child into its cgroup, then tell it whether that worked (one byte)."""
@@ -309,16 +313,23 @@ class LocalRunner:
         cwd: str,
         env: dict[bytes, bytes],
         policy: dict[str, object] | None,
+        sandbox: ScriptSandbox | None,
     ) -> Child:
         loop = asyncio.get_running_loop()
+        confined = sandbox if USE_SEATBELT and seatbelt.available() else None
+        if confined is not None:
+            policy = {**(policy or {}), "os_layers": [seatbelt.LAYER]}
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
         cgroup_fd = policy.get("cgroup_fd") if policy is not None else None
         inherited = (rep_w, self._lifeline_r) + ((cgroup_fd,) if isinstance(cgroup_fd, int) else ())
         try:
+            argv = bootstrap.command(python, rep_w, self._lifeline_r, policy, script, args)
+            if confined is not None:
+                argv = seatbelt.command(confined, python, argv)
             proc = subprocess.Popen(
-                bootstrap.command(python, rep_w, self._lifeline_r, policy, script, args),
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=err_w,
