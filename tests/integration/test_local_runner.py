@@ -277,6 +277,19 @@ def test_a_missing_script_fails_without_starting_a_process(h: Harness) -> None:
     assert b"missing.py" in result.log("stderr")
 
 
+def test_where_scripts_cannot_run_every_attempt_fails_saying_so(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows: no process is started, and the user is told why and what to use instead."""
+    monkeypatch.setattr(local_runner, "PLATFORM_SUPPORTED", False)
+    result = h.run_one(h.request(h.script("fine.py", "print('hi')\n")))
+    assert result.outcome.status is FAILED
+    assert result.outcome.error_type == "UnsupportedPlatform"
+    assert "Linux and macOS" in (result.outcome.error_message or "")
+    assert "WSL" in (result.outcome.error_message or "")
+    assert result.started == []
+
+
 def test_a_syntax_error_fails_with_its_line_number(h: Harness) -> None:
     script = h.script("bad.py", "x = 1\ny = 2\nif x ==:\n    pass\n")
     result = h.run_one(h.request(script))

@@ -48,6 +48,12 @@ log = logging.getLogger(__name__)
 SPAWN_THROUGH_FORK_SERVER = sys.platform.startswith("linux")
 # macOS: sandboxed scripts start under sandbox-exec (seatbelt.py).
 USE_SEATBELT = sys.platform == "darwin"
+# Children talk to the runner over inherited POSIX file descriptors: not on Windows (yet).
+PLATFORM_SUPPORTED = os.name == "posix"
+UNSUPPORTED_MESSAGE = (
+    "this system cannot run scripts yet: ScriptBatch runs them on Linux and macOS (on Windows, "
+    "use WSL)"
+)
 _READ_SIZE = 64 * 1024
 _UNKNOWN = object()
 _TAIL_BYTES = 4096
@@ -103,6 +109,14 @@ class LocalRunner:
         try:
             if request.attempt > 1:
                 writer.note(f"attempt {request.attempt}")
+            if not PLATFORM_SUPPORTED:
+                writer.note(UNSUPPORTED_MESSAGE)
+                return AttemptOutcome(
+                    ExecutionStatus.FAILED,
+                    error_type="UnsupportedPlatform",
+                    error_message=UNSUPPORTED_MESSAGE,
+                    duration_s=time.monotonic() - began,
+                )
             if not os.path.isfile(request.script_path):
                 message = f"script not found: {request.script_path}"
                 writer.note(message)
