@@ -178,6 +178,13 @@ def settings_schema() -> type[BaseModel]:
 
 
 @hookimpl
+def wants_notification(failed: bool, settings: EmailSettings) -> bool:
+    """Only when sending is on (and, with ``when = "failure"``, only for failed batches): the
+    app then builds no report for a batch nobody is told about."""
+    return settings.enabled and (settings.when != "failure" or failed)
+
+
+@hookimpl
 def notify(event: Notification, settings: EmailSettings) -> None:
     """Send ``event`` by mail, as ``settings`` say; raise DeliveryError when it cannot."""
     if not settings.enabled or (settings.when == "failure" and not event.failed):

@@ -84,11 +84,13 @@ class HistoryService:
     @requires(Level.VIEW, "view batch")
     def find_batch(self, ref: str) -> Batch:
         """A batch by id or unique id prefix, without its executions."""
+        self._flush_results(10.0)
         with self._uow() as uow:
             return find_batch(uow, ref)
 
     @requires(Level.VIEW, "list batches")
     def batches(self, limit: int = 50) -> list[Batch]:
+        self._flush_results(10.0)
         with self._uow() as uow:
             return uow.batches.recent(limit)
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from AppCode import __version__
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError, PluginError
 from AppCode.core.domain.events import BatchFinished, BatchStarted, Event, ExecutionFinished
+from AppCode.core.domain.models import BatchStatus
 from AppCode.core.domain.ports import PluginCandidate, PluginState, UnitOfWorkFactory
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.services.plugin_spec import (
@@ -313,13 +314,21 @@ class PluginService:
         elif isinstance(event, ExecutionFinished):
             self._broadcast(active, "on_execution_finished", {"execution": event.execution})
         else:
-            wanted = [p for p in active if {"on_batch_finished", "notify"} & p.impls.keys()]
-            if not wanted:
-                return
+            listeners = [p for p in active if "on_batch_finished" in p.impls]
+            failed = event.batch.status is not BatchStatus.SUCCEEDED
+            notified = [p for p in active if "notify" in p.impls and self._wants(p, failed)]
+            if not listeners and not notified:
+                return  # nobody needs the report: do not build it
             report = self._build_report(event.batch.id)
-            self._broadcast(wanted, "on_batch_finished", {"report": report})
-            if any("notify" in p.impls for p in wanted):
-                self._broadcast(wanted, "notify", {"event": self._notification(report)})
+            self._broadcast(listeners, "on_batch_finished", {"report": report})
+            if notified:
+                self._broadcast(notified, "notify", {"event": self._notification(report)})
+
+    def _wants(self, plugin: _Plugin, failed: bool) -> bool:
+        """The plugin's ``wants_notification`` answer (yes without the hook, or if it failed)."""
+        if "wants_notification" not in plugin.impls:
+            return True
+        return self._call(plugin, "wants_notification", {"failed": failed}) is not False
 
     def _broadcast(self, plugins: Sequence[_Plugin], hook: str, kwargs: dict[str, Any]) -> None:
         for plugin in plugins:

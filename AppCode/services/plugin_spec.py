@@ -176,6 +176,12 @@ class HookSpecs:
         does not produce that format."""
 
     @hookspec
+    def wants_notification(self, failed: bool, settings: Any) -> bool:
+        """Whether ``notify`` should be called for the batch that just ended (``failed``: not
+        every script succeeded). Asked before the batch's report is built, so a plugin switched
+        off in its own settings costs nothing; leaving the hook out means yes."""
+
+    @hookspec
     def notify(self, event: Notification, settings: Any) -> None:
         """Tell someone about ``event`` (send a mail, post a message). Raise
         ``DeliveryError`` when it could not be delivered."""

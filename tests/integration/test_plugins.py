@@ -89,6 +89,55 @@ def test_a_dropped_in_plugin_hears_a_batch_from_start_to_report(
     assert report["settings"] is None  # no settings schema
 
 
+NOTIFIED = """\
+from pathlib import Path
+from AppCode.services.plugin_spec import PluginInfo, hookimpl
+
+OUT = Path({out!r})
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(name="pager", version="0.1", description="pages on failures only")
+
+
+@hookimpl
+def wants_notification(failed):
+    OUT.joinpath("asked").write_text(str(failed))
+    return failed
+
+
+@hookimpl
+def notify(event):
+    OUT.joinpath("paged").write_text(event.subject)
+"""
+
+
+def test_notify_is_called_only_when_the_plugin_wants_it_and_no_report_is_built_otherwise(
+    container: Any, data_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "heard"
+    out.mkdir()
+    write_script(data_home / "plugins" / "pager.py", NOTIFIED.format(out=str(out)))
+    service = container.plugin_service()
+    service.enable("pager")
+    built: list[str] = []
+    real_build = service._build_report
+    monkeypatch.setattr(
+        service, "_build_report", lambda batch_id: built.append(batch_id) or real_build(batch_id)
+    )
+
+    _run(container, write_script(tmp_path / "ok.py", "print('fine')\n"))
+    assert (out / "asked").read_text() == "False"
+    assert not (out / "paged").exists()
+    assert built == []  # the built-in email plugin is off in its settings: nobody wanted it
+
+    failed_batch = _run(container, write_script(tmp_path / "bad.py", "raise SystemExit(2)\n"))
+    assert (out / "asked").read_text() == "True"
+    assert "failed" in (out / "paged").read_text()
+    assert built == [failed_batch]
+
+
 def test_state_is_stored_and_seen_by_another_process(container: Any, data_home: Path) -> None:
     from AppCode.container import build
 

@@ -17,7 +17,8 @@ threaded) would cost several ms and can deadlock. Messages on the control socket
 - runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec"}``
   (``env``, when present, replaces the environment: strict policies scrub it; ``exec``, when
   present, is the interpreter to exec for a spawned script) with three file
-  descriptors attached (the child's stdout, stderr and report pipe ends); the server was started
+  descriptors attached (the child's stdout, stderr and report pipe ends), and a fourth when the
+  run has a cgroup (the runner writes on it once it has moved the child in); the server was started
   with the children's base environment, so a request carries only the run's own variables;
 - server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
   ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
