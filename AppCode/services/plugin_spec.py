@@ -176,7 +176,7 @@ class HookSpecs:
         does not produce that format."""
 
     @hookspec
-    def wants_notification(self, failed: bool, settings: Any) -> bool:
+    def wants_notification(self, failed: bool, settings: Any) -> bool:  # type: ignore[empty-body]
         """Whether ``notify`` should be called for the batch that just ended (``failed``: not
         every script succeeded). Asked before the batch's report is built, so a plugin switched
         off in its own settings costs nothing; leaving the hook out means yes."""
