@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import dataclasses
 import json
 import os
 import signal
@@ -288,6 +289,16 @@ def test_where_scripts_cannot_run_every_attempt_fails_saying_so(
     assert "Linux and macOS" in (result.outcome.error_message or "")
     assert "WSL" in (result.outcome.error_message or "")
     assert result.started == []
+
+
+def test_an_interpreter_that_cannot_be_started_fails_the_attempt_naming_it(h: Harness) -> None:
+    """The interpreter was checked when the batch started but is gone (a deleted virtualenv)."""
+    request = h.request(h.script("fine.py", "print('hi')\n"))
+    request = dataclasses.replace(request, python=str(h.tmp / "gone-venv" / "bin" / "python"))
+    outcome = h.run_one(request).outcome
+    assert outcome.status is FAILED
+    assert outcome.error_type == "LaunchError"
+    assert "gone-venv" in (outcome.error_message or "")
 
 
 def test_a_syntax_error_fails_with_its_line_number(h: Harness) -> None:
