@@ -56,6 +56,16 @@ class AttemptOutcome:
     worker: str | None = None
     sandbox: dict[str, Any] | None = field(default=None)
 
+    @classmethod
+    def not_started(cls, error_type: str, message: str, duration_s: float) -> AttemptOutcome:
+        """The attempt failed before its script could start (missing file, no interpreter...)."""
+        return cls(
+            ExecutionStatus.FAILED,
+            error_type=error_type,
+            error_message=message,
+            duration_s=duration_s,
+        )
+
 
 OutputSink = Callable[[str, bytes], None]
 """Receives ``(stream, data)`` for each chunk of output, stream "stdout" or "stderr"."""

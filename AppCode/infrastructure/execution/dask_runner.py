@@ -129,21 +129,15 @@ class DaskRunner:
             except OSError as exc:
                 message = f"script not readable: {request.script_path} ({exc.strerror or exc})"
                 writer.note(message)
-                return AttemptOutcome(
-                    ExecutionStatus.FAILED,
-                    error_type="FileNotFoundError",
-                    error_message=message,
-                    duration_s=time.monotonic() - began,
+                return AttemptOutcome.not_started(
+                    "FileNotFoundError", message, time.monotonic() - began
                 )
             try:
                 client = await self._connect()
             except ConfigurationError as exc:
                 writer.note(exc.message)
-                return AttemptOutcome(
-                    ExecutionStatus.FAILED,
-                    error_type="RunnerError",
-                    error_message=exc.message,
-                    duration_s=time.monotonic() - began,
+                return AttemptOutcome.not_started(
+                    "RunnerError", exc.message, time.monotonic() - began
                 )
             state = _Attempt(writer, on_output, on_started)
             self._attempts[key] = state

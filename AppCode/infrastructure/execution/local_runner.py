@@ -111,20 +111,14 @@ class LocalRunner:
                 writer.note(f"attempt {request.attempt}")
             if not PLATFORM_SUPPORTED:
                 writer.note(UNSUPPORTED_MESSAGE)
-                return AttemptOutcome(
-                    ExecutionStatus.FAILED,
-                    error_type="UnsupportedPlatform",
-                    error_message=UNSUPPORTED_MESSAGE,
-                    duration_s=time.monotonic() - began,
+                return AttemptOutcome.not_started(
+                    "UnsupportedPlatform", UNSUPPORTED_MESSAGE, time.monotonic() - began
                 )
             if not os.path.isfile(request.script_path):
                 message = f"script not found: {request.script_path}"
                 writer.note(message)
-                return AttemptOutcome(
-                    ExecutionStatus.FAILED,
-                    error_type="FileNotFoundError",
-                    error_message=message,
-                    duration_s=time.monotonic() - began,
+                return AttemptOutcome.not_started(
+                    "FileNotFoundError", message, time.monotonic() - began
                 )
             sandbox = self._prepare_sandbox(request)
             try:
@@ -133,11 +127,8 @@ class LocalRunner:
                 except OSError as exc:
                     message = f"could not start the script: {exc}"
                     writer.note(message)
-                    return AttemptOutcome(
-                        ExecutionStatus.FAILED,
-                        error_type="LaunchError",
-                        error_message=message,
-                        duration_s=time.monotonic() - began,
+                    return AttemptOutcome.not_started(
+                        "LaunchError", message, time.monotonic() - began
                     )
                 on_started(child.pid, child.started_at)
                 return await self._supervise(
