@@ -11,7 +11,7 @@ from AppCode.core.domain.ports import ExecutionFilter, UnitOfWork, UnitOfWorkFac
 from AppCode.core.managers.cache import CacheManager
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 
-__all__ = ["HistoryService", "find_batch", "find_execution"]
+__all__ = ["HistoryService", "LogReader", "find_batch", "find_execution", "stored_output"]
 
 CACHE_REGION = "history"
 LogReader = Callable[[str], Iterator[tuple[str, bytes]]]
@@ -97,18 +97,27 @@ class HistoryService:
     @requires(Level.VIEW, "view output")
     def output(self, execution: Execution) -> Iterator[tuple[str, bytes]]:
         """The execution's stored output as ``(stream, bytes)`` chunks in the order written."""
-        if not execution.log_path:
-            return iter(())
-        try:
-            return self._read_log(execution.log_path)
-        except FileNotFoundError:
-            raise NotFoundError(
-                f"the output of execution {execution.id} is gone ({execution.log_path})",
-                hint="Log files are deleted by 'history prune' and retention.",
-            ) from None
+        return stored_output(self._read_log, execution)
 
     def forget_cached(self) -> None:
         self._cache.invalidate(CACHE_REGION)
+
+
+def stored_output(read_log: LogReader, execution: Execution) -> Iterator[tuple[str, bytes]]:
+    """An execution's output from its log file. A script that has printed nothing has no file
+    (logs are created by their first byte): that reads as empty. A missing file where output was
+    recorded is a ``NotFoundError`` saying the log is gone."""
+    if not execution.log_path:
+        return iter(())
+    try:
+        return read_log(execution.log_path)
+    except FileNotFoundError:
+        if not execution.status.is_final or execution.output_bytes == 0:
+            return iter(())
+        raise NotFoundError(
+            f"the output of execution {execution.id} is gone ({execution.log_path})",
+            hint="Log files are deleted by 'history prune' and the history retention.",
+        ) from None
 
 
 def find_batch(uow: UnitOfWork, ref: str) -> Batch:

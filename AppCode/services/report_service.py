@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from AppCode.core.domain.errors import ConfigurationError, NotFoundError
 from AppCode.core.domain.models import Execution
 from AppCode.core.domain.ports import ExecutionFilter, UnitOfWorkFactory
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
-from AppCode.services.history_service import find_batch
+from AppCode.services.history_service import LogReader, find_batch, stored_output
 from AppCode.services.plugin_service import PluginService
 from AppCode.services.plugin_spec import OUTPUT_TAIL_LINES, BatchReport, ExportQuery
 
@@ -22,7 +22,6 @@ __all__ = ["BatchReportBuilder", "ReportService"]
 
 log = logging.getLogger(__name__)
 
-LogReader = Callable[[str], Iterator[tuple[str, bytes]]]
 TAIL_BYTES = 64 * 1024  # enough for OUTPUT_TAIL_LINES lines of any sane width
 EXPORT_LIMIT = 1_000_000
 
@@ -64,9 +63,10 @@ class BatchReportBuilder:
         )
 
     def _tail(self, execution: Execution) -> tuple[str, ...]:
-        assert execution.log_path
         try:
-            chunks = list(self._read_log(execution.log_path))
+            chunks = list(stored_output(self._read_log, execution))
+        except NotFoundError as exc:
+            return (f"(output not available: {exc.message})",)
         except OSError as exc:
             return (f"(output not available: {exc.strerror or exc})",)
         kept: list[bytes] = []

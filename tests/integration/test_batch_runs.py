@@ -58,6 +58,24 @@ def test_a_batch_is_stored_with_results_attempts_and_logs(container, tmp_path: P
     assert history.execution(good.id).id == good.id
 
 
+def test_a_silent_scripts_output_is_empty_and_a_deleted_log_is_gone(
+    container, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    quiet = write_script(tmp_path / "quiet.py", "x = 1\n")
+    quiet_fail = write_script(tmp_path / "quiet_fail.py", "raise SystemExit(3)\n")
+    loud = write_script(tmp_path / "loud.py", "print('hello')\n")
+    batch, (q, qf, loud_run) = run(container, paths=[str(quiet), str(quiet_fail), str(loud)])
+    history = container.history_service()
+    # Logs are created by their first byte: the silent ones have none and read as empty.
+    assert not Path(q.log_path).exists() and not Path(qf.log_path).exists()
+    assert list(history.output(q)) == [] and list(history.output(qf)) == []
+    assert container.report_builder()(batch.id).output_tails[qf.id] == ()
+    assert list(history.output(loud_run)) == [("stdout", b"hello\n")]
+    Path(loud_run.log_path).unlink()
+    with pytest.raises(NotFoundError, match="is gone"):
+        history.output(loud_run)
+
+
 def test_retries_record_every_attempt(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     counter = tmp_path / "count"
     flaky = write_script(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PyQt5.QtCore import QModelIndex, Qt
+from PyQt5.QtCore import QModelIndex, Qt, QUrl
 from sqlalchemy import text
 
 from AppCode.core.domain.ids import new_id
@@ -328,6 +328,22 @@ def test_the_execution_dialog_shows_the_failure_and_its_output(qtbot, container,
     assert "to stderr" in QApplication.clipboard().text()
 
 
+def test_a_silent_execution_has_no_log_to_open(qtbot, container, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    quiet = write_script(tmp_path / "quiet.py", "x = 1\n")
+    service = container.batch_service()
+    handle = service.start({"paths": [str(quiet)]})
+    assert service.wait(handle, 60)
+    _, (execution,) = container.history_service().batch(handle.batch_id)
+    dialog = ExecutionDialog(execution.id, ExecutionDetailsViewModel(container.history_service()))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.fields["status"].text() == "succeeded", timeout=TIMEOUT)
+    # Logs are created by their first byte: nothing to open, and no error either.
+    assert not dialog.open_log_button.isEnabled()
+    assert dialog.output.placeholderText() == "This execution has no output."
+    assert not dialog.error_label.isVisible()
+
+
 def test_the_execution_dialog_reports_errors_inline(qtbot, container) -> None:  # type: ignore[no-untyped-def]
     dialog = ExecutionDialog("nosuchid", ExecutionDetailsViewModel(container.history_service()))
     qtbot.addWidget(dialog)
@@ -336,3 +352,25 @@ def test_the_execution_dialog_reports_errors_inline(qtbot, container) -> None:  
     assert "no execution with id 'nosuchid'" in dialog.error_label.text()
     assert "Traceback" not in dialog.error_label.text()
     assert dialog.output.toPlainText() == ""
+
+
+def test_opening_the_log_of_a_silent_script_says_there_is_none(
+    qtbot, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from PyQt5.QtWidgets import QToolTip
+
+    from AppCode.ui.widgets import output_view
+
+    opened: list[object] = []
+    monkeypatch.setattr(output_view.QDesktopServices, "openUrl", opened.append)
+    view = output_view.OutputView()
+    qtbot.addWidget(view)
+    view.show()
+    log = tmp_path / "run" / "e1.log"
+    view.show_execution("quiet.py", str(log))
+    view.open_log()
+    assert opened == []
+    assert "no log file" in QToolTip.text()
+    write_script(log, "hello\n")
+    view.open_log()
+    assert opened == [QUrl.fromLocalFile(str(log))]

@@ -20,7 +20,7 @@ from AppCode.api.pagination import (
 )
 from AppCode.api.params import point_in_time
 from AppCode.api.ranges import UnsatisfiableRangeError, byte_range
-from AppCode.core.domain.errors import ConfigurationError, NotFoundError
+from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.core.managers.script_manager import absolute
@@ -107,16 +107,7 @@ def get_output(
     ] = None,
 ) -> Response:
     execution = caller.history.execution(execution_id)
-    try:
-        data = b"".join(chunk for _stream, chunk in caller.history.output(execution))
-    except FileNotFoundError:
-        if not execution.status.is_final:
-            data = b""  # queued, or started and not written yet
-        else:
-            raise NotFoundError(
-                f"the output of execution {execution.id} is gone ({execution.log_path})",
-                hint="Log files are deleted by 'history prune' and the history retention.",
-            ) from None
+    data = b"".join(chunk for _stream, chunk in caller.history.output(execution))
     headers = {"Accept-Ranges": "bytes"}
     media_type = "text/plain; charset=utf-8"
     try:

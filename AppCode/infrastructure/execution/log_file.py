@@ -3,8 +3,13 @@
 The ``.log`` holds the script's output bytes exactly as written, stdout and stderr interleaved
 in the order they arrived (``cat`` shows what a terminal would have). Which byte ranges came from
 stderr is kept beside it in ``.log.idx``: one line ``<offset> <o|e>`` each time the stream
-changes. Non-UTF-8 bytes are kept; readers decode with replacement for display.
-Output beyond the size cap is dropped (the script keeps running unblocked) with a marker.
+changes to stderr and back (output that starts on stdout needs no line). Non-UTF-8 bytes are
+kept; readers decode with replacement for display. Output beyond the size cap is dropped (the
+script keeps running unblocked) with a marker.
+
+Both files are created by the first byte written to them: a script that prints nothing leaves
+no files (a batch of 10,000 quiet scripts does not make 20,000 empty ones, and creating a file is
+the dearest part of a launch on some file systems), and its log reads as empty.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ class LogWriter:
 
     def __init__(self, path: str, max_bytes: int) -> None:
         self.path = path
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._idx = os.open(str(index_path(path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._offset = os.fstat(self._fd).st_size
+        self._fd = self._idx = -1  # opened on the first byte (see the module's docstring)
+        try:
+            self._offset = os.stat(path).st_size  # a retry appends to the earlier attempts
+        except FileNotFoundError:
+            self._offset = 0
         self._stream: str | None = None
         self._max_bytes = max_bytes
         self.received = 0  # bytes the script wrote this attempt, kept or not
@@ -58,27 +64,38 @@ class LogWriter:
         self._emit(STDERR, f"[scriptbatch: {text}]\n".encode())
 
     def close(self) -> None:
-        os.close(self._fd)
-        if self._idx >= 0:
-            os.close(self._idx)
+        for fd in (self._fd, self._idx):
+            if fd >= 0:
+                os.close(fd)
+        self._fd = self._idx = -1
 
     def _emit(self, stream: str, data: bytes) -> None:
         if not data:
             return
         if stream != self._stream:
-            if self._idx < 0:
-                self._idx = os.open(
-                    str(index_path(self.path)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
-                )
-            os.write(self._idx, b"%d %s\n" % (self._offset, _CODES[stream]))
+            if self._offset or stream != STDOUT:  # a log starts on stdout unless marked
+                if self._idx < 0:
+                    self._idx = _open_append(str(index_path(self.path)))
+                os.write(self._idx, b"%d %s\n" % (self._offset, _CODES[stream]))
             self._stream = stream
+        if self._fd < 0:
+            self._fd = _open_append(self.path)
         os.write(self._fd, data)
         self._offset += len(data)
 
 
+def _open_append(path: str) -> int:
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except FileNotFoundError:  # the batch's run folder, made by its first log
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+
 def read_log(path: str | Path) -> Iterator[tuple[str, bytes]]:
     """The log's chunks as ``(stream, bytes)``, merged per run of the same stream. Reads the
-    file now, so a missing log raises ``FileNotFoundError`` here, not while iterating."""
+    file now, so a missing log raises ``FileNotFoundError`` here, not while iterating (whether
+    that means "never written" or "deleted" is the caller's to tell, from the bytes it expects)."""
     path = Path(path)
     data = path.read_bytes()
     return _chunks(path, data)
@@ -94,6 +111,8 @@ def _chunks(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
                 marks.append((int(offset), _STREAMS[code]))
     if not marks or marks[0][0] > 0:
         marks.insert(0, (0, STDOUT))
+    # A retry marks its first chunk's stream even when it continues the previous one.
+    marks = [m for i, m in enumerate(marks) if i == 0 or m[1] != marks[i - 1][1]]
     for i, (start, stream) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else len(data)
         if end > start:

@@ -6,6 +6,7 @@ once and fills in. Errors (an unknown id, a deleted log) show inline, in red.
 
 from __future__ import annotations
 
+import os
 import shlex
 
 from PyQt5.QtCore import Qt, QUrl
@@ -169,9 +170,10 @@ class ExecutionDialog(QDialog):
         f["error"].setText(fmt.error_text(e))
         if e.error_type or e.error_message:
             f["error"].setStyleSheet(f"color: {fmt.STDERR_COLOUR};")
-        self._log_path = e.log_path
-        self.open_log_button.setEnabled(bool(e.log_path))
-        if not e.log_path:
+        # A script that printed nothing has no log file (logs are created by their first byte).
+        self._log_path = e.log_path if e.log_path and os.path.exists(e.log_path) else None
+        self.open_log_button.setEnabled(self._log_path is not None)
+        if self._log_path is None:
             self.output.setPlaceholderText(self.tr("This execution has no output."))
         self._show_attempts(attempts)
 

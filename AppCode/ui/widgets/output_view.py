@@ -6,6 +6,8 @@ more than MAX_INSERT_CHARS (a flood shows its newest part; the log file has ever
 
 from __future__ import annotations
 
+import os
+
 from PyQt5.QtCore import Qt, QUrl, pyqtSignal
 from PyQt5.QtGui import (
     QColor,
@@ -24,6 +26,7 @@ from PyQt5.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QShortcut,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -121,8 +124,16 @@ class OutputView(QWidget):
         QApplication.clipboard().setText(text)
 
     def open_log(self) -> None:
-        if self._log_path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_path))
+        if not self._log_path:
+            return
+        if not os.path.exists(self._log_path):  # logs are created by their first byte
+            QToolTip.showText(
+                self.open_button.mapToGlobal(self.open_button.rect().bottomLeft()),
+                self.tr("There is no log file: the script has not printed anything."),
+                self.open_button,
+            )
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(self._log_path))
 
     def _find(self, flags: QTextDocument.FindFlags) -> None:
         needle = self.find.text()

@@ -367,7 +367,7 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <translation>启动方式</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="414"/>
+        <location filename="../../widgets/batch_panel.py" line="418"/>
         <source>%v of %m done</source>
         <translation>已完成 %v / %m</translation>
     </message>
@@ -449,117 +449,117 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>ExecutionDialog</name>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="155"/>
+        <location filename="../../dialogs/execution_dialog.py" line="156"/>
         <source>Execution {id}</source>
         <translation>执行 {id}</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Script</source>
         <translation>脚本</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Exit code</source>
         <translation>退出码</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Started</source>
         <translation>开始时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Finished</source>
         <translation>结束时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Duration</source>
         <translation>耗时</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>CPU time</source>
         <translation>CPU 时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Peak memory</source>
         <translation>内存峰值</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Output size</source>
         <translation>输出大小</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="60"/>
+        <location filename="../../dialogs/execution_dialog.py" line="61"/>
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="79"/>
+        <location filename="../../dialogs/execution_dialog.py" line="80"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="81"/>
+        <location filename="../../dialogs/execution_dialog.py" line="82"/>
         <source>Attempts</source>
         <translation>尝试次数</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="83"/>
+        <location filename="../../dialogs/execution_dialog.py" line="84"/>
         <source>Worker</source>
         <translation>工作节点</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="109"/>
+        <location filename="../../dialogs/execution_dialog.py" line="110"/>
         <source>Loading output…</source>
         <translation>正在加载输出…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="110"/>
+        <location filename="../../dialogs/execution_dialog.py" line="111"/>
         <source>Copy output</source>
         <translation>复制输出</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="112"/>
+        <location filename="../../dialogs/execution_dialog.py" line="113"/>
         <source>Open log file</source>
         <translation>打开日志文件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="117"/>
+        <location filename="../../dialogs/execution_dialog.py" line="118"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="175"/>
+        <location filename="../../dialogs/execution_dialog.py" line="177"/>
         <source>This execution has no output.</source>
         <translation>此执行没有输出。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="209"/>
+        <location filename="../../dialogs/execution_dialog.py" line="211"/>
         <source>This execution printed nothing.</source>
         <translation>此执行没有打印任何内容。</translation>
     </message>
@@ -1346,39 +1346,44 @@ The archive file is deleted.</source>
 <context>
     <name>OutputView</name>
     <message>
-        <location filename="../../widgets/output_view.py" line="43"/>
+        <location filename="../../widgets/output_view.py" line="46"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="50"/>
+        <location filename="../../widgets/output_view.py" line="53"/>
         <source>Select an execution to see its output.</source>
         <translation>选择一次执行以查看其输出。</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="52"/>
+        <location filename="../../widgets/output_view.py" line="55"/>
         <source>Find in output (Enter: next, Shift+Enter: previous)</source>
         <translation>在输出中查找（回车：下一个，Shift+回车：上一个）</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="55"/>
+        <location filename="../../widgets/output_view.py" line="58"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="56"/>
+        <location filename="../../widgets/output_view.py" line="59"/>
         <source>Copy the selection, or everything shown</source>
         <translation>复制所选内容，或复制全部显示内容</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="57"/>
+        <location filename="../../widgets/output_view.py" line="60"/>
         <source>Open full log</source>
         <translation>打开完整日志</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="141"/>
+        <location filename="../../widgets/output_view.py" line="152"/>
         <source>not found</source>
         <translation>未找到</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/output_view.py" line="130"/>
+        <source>There is no log file: the script has not printed anything.</source>
+        <translation>没有日志文件：该脚本尚未输出任何内容。</translation>
     </message>
 </context>
 <context>
@@ -1426,52 +1431,52 @@ The archive file is deleted.</source>
         <translation>缓存命中率：{rates}</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="371"/>
+        <location filename="../../widgets/performance_panel.py" line="375"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="374"/>
+        <location filename="../../widgets/performance_panel.py" line="378"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="377"/>
+        <location filename="../../widgets/performance_panel.py" line="381"/>
         <source>Disk</source>
         <translation>磁盘</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="379"/>
+        <location filename="../../widgets/performance_panel.py" line="383"/>
         <source>not available here</source>
         <translation>此系统上不可用</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="381"/>
+        <location filename="../../widgets/performance_panel.py" line="385"/>
         <source>read {rate}/s</source>
         <translation>读 {rate}/s</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="382"/>
+        <location filename="../../widgets/performance_panel.py" line="386"/>
         <source>write {rate}/s</source>
         <translation>写 {rate}/s</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="387"/>
+        <location filename="../../widgets/performance_panel.py" line="391"/>
         <source>Script processes</source>
         <translation>脚本进程</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="397"/>
+        <location filename="../../widgets/performance_panel.py" line="401"/>
         <source>library</source>
         <translation>脚本库</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="398"/>
+        <location filename="../../widgets/performance_panel.py" line="402"/>
         <source>history</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../widgets/performance_panel.py" line="399"/>
+        <location filename="../../widgets/performance_panel.py" line="403"/>
         <source>settings</source>
         <translation>设置</translation>
     </message>
@@ -1479,127 +1484,127 @@ The archive file is deleted.</source>
 <context>
     <name>PluginsDialog</name>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="578"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="564"/>
         <source>Plugins</source>
         <translation>插件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="279"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="279"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="279"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="279"/>
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="293"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="279"/>
         <source>Description</source>
         <translation>说明</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="541"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="527"/>
         <source>Disable</source>
         <translation>停用</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="339"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="325"/>
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="340"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="326"/>
         <source>Author:</source>
         <translation>作者：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="341"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="327"/>
         <source>Formats:</source>
         <translation>格式：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="342"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="328"/>
         <source>Hooks:</source>
         <translation>钩子：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="343"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="329"/>
         <source>Error:</source>
         <translation>错误：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="345"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="331"/>
         <source>Last problem:</source>
         <translation>最近的问题：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="350"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="336"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="367"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="353"/>
         <source>Save settings</source>
         <translation>保存设置</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="368"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="354"/>
         <source>View only: changing plugins needs the manager role.</source>
         <translation>只读：修改插件需要管理者角色。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="377"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="363"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="469"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="455"/>
         <source>enabled</source>
         <translation>已启用</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="470"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="456"/>
         <source>disabled</source>
         <translation>已停用</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="471"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="457"/>
         <source>errored</source>
         <translation>出错</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="482"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="468"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="482"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="468"/>
         <source>No plugins found.</source>
         <translation>未找到插件。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="502"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="488"/>
         <source>Clear the error and load the plugin again</source>
         <translation>清除错误并重新加载插件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="523"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="509"/>
         <source>This plugin has no settings.</source>
         <translation>此插件没有设置。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="541"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="527"/>
         <source>Enable</source>
         <translation>启用</translation>
     </message>
@@ -2040,17 +2045,17 @@ Restore that backup to undo this restore.</source>
 <context>
     <name>SettingsForm</name>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="137"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="123"/>
         <source>{0}:</source>
         <translation>{0}：</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="139"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="125"/>
         <source>Setting {0}</source>
         <translation>设置 {0}</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="232"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="218"/>
         <source>several, separated by commas</source>
         <translation>可填多个，用逗号分隔</translation>
     </message>
