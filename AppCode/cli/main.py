@@ -31,6 +31,7 @@ from AppCode.core.domain.errors import ConfigurationError, NotFoundError, Script
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command killed by SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``scriptbatch history --json | head``): stop quietly, as
+        # ``cat`` or ``grep`` would; nothing is left to print to.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except ScriptBatchError as exc:
         log.info("command failed: %s", exc.message)
         print_error(exc)

@@ -111,6 +111,42 @@ def test_show_log_keeps_streams_apart_and_bytes_intact(cli: CliRunner, tmp_path:
     assert missing.returncode == 2 and "no execution with id" in missing.stderr
 
 
+def test_a_reader_that_goes_away_ends_the_command_quietly(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "big.py", "print('x' * 999_999)\n")
+    report = json.loads(cli("run", str(tmp_path / "big.py"), "--json").stdout)
+    # ``scriptbatch show ID --log | head -c 10``: the pipe closes long before the megabyte.
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "AppCode", "show", report["executions"][0]["id"], "--log"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # as users run it
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.read(10) == b"x" * 10
+    reader.stdout.close()
+    assert reader.wait(60) == 141  # as a shell reports a command ended by SIGPIPE
+    assert reader.stderr.read() == b""  # no "unexpected error", no traceback
+
+
+def test_a_command_ends_without_teardown_but_with_everything_an_exit_does(tmp_path: Path) -> None:
+    """``exit_now``: non-daemon threads finish, atexit handlers run, output is flushed."""
+    code = (
+        "import atexit, sys, threading, time\n"
+        "from AppCode.__main__ import exit_now\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "def late():\n"
+        "    time.sleep(0.2)\n"
+        "    sys.stdout.write('thread done\\n')\n"
+        "threading.Thread(target=late).start()\n"
+        "sys.stdout.write('buffered, not flushed')\n"
+        "exit_now(259)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3  # 259 & 0xFF, as the OS would report it
+    assert done.stdout == "buffered, not flushedthread done\natexit ran\n"
+    assert done.stderr == ""
+
+
 def test_each_args_file_and_history_filters(cli: CliRunner, tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "echo.py", "import sys\nif sys.argv[1:] == ['bad']: raise SystemExit(4)\n"
