@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.conftest import CliRunner, wait_until, write_script
 
@@ -268,16 +269,26 @@ def stored_status(data_home: Path, name: str) -> str | None:
     return row[0] if row else None
 
 
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
 def test_kill_9_of_the_app_loses_no_result_and_leaves_no_orphan(
-    cli: CliRunner, tmp_path: Path, data_home: Path
+    cli: CliRunner, tmp_path: Path, data_home: Path, start_method: str
 ) -> None:
+    """The scripts' process groups die with the app: the fork server (which forks, or forks and
+    execs, every script on Linux) gets SIGTERM from the kernel and ends them."""
     pids = tmp_path / "pids"
     pids.mkdir()
     write_script(tmp_path / "jobs" / "a_quick.py", "print('done')\n")
     write_script(tmp_path / "jobs" / "b_slow.py", PID_WRITER.format(pids=str(pids)))
     write_script(tmp_path / "jobs" / "c_later.py", "print('never')\n")
     process = start_cli_run(
-        data_home, str(tmp_path / "jobs"), "--jobs", "1", "--allow-write", str(pids)
+        data_home,
+        str(tmp_path / "jobs"),
+        "--jobs",
+        "1",
+        "--allow-write",
+        str(pids),
+        "--start-method",
+        start_method,
     )
     wait_until(lambda: len(list(pids.iterdir())) == 1, what="the slow script to run")
     wait_until(

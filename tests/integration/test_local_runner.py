@@ -668,9 +668,14 @@ def test_invalid_utf8_is_kept_byte_for_byte(h: Harness) -> None:
     assert result.output("stderr") == err
 
 
-def test_output_is_live(h: Harness) -> None:
+@pytest.mark.parametrize(
+    "write",
+    ['print("waiting for the test")', 'sys.stdout.buffer.write(b"waiting for the test\\n")'],
+)
+def test_output_is_live(h: Harness, write: str) -> None:
     """The line reaches on_output while the script still runs: the script waits for a file
-    that only the callback creates on seeing the line (nothing is timed)."""
+    that only the callback creates on seeing the line (nothing is timed). The first write
+    starts the flushing thread under the fork server, through the text layer or the bytes one."""
     flag = h.tmp / "line-seen"
 
     def release(result: Result, stream: str, data: bytes) -> None:
@@ -681,20 +686,45 @@ def test_output_is_live(h: Harness) -> None:
         "live.py",
         """\
         import os, sys, time
-        print("waiting for the test")  # no flush: the bootstrap's periodic flush delivers it
+        WRITE  # no flush: the bootstrap's periodic flush delivers it
         deadline = time.monotonic() + 10
         while not os.path.exists(sys.argv[1]):
             if time.monotonic() > deadline:
                 sys.exit("the line never reached the runner")
             time.sleep(0.01)
         print("released")
-        """,
+        """.replace("WRITE", write),
     )
     result = h.run_one(
         h.request(script, args=(str(flag),), timeout_s=SAFETY_TIMEOUT_S), hook=release
     )
     assert result.outcome.status is SUCCEEDED, result.outcome.error_message
     assert result.text() == "waiting for the test\nreleased\n"
+
+
+def test_a_silent_script_runs_without_a_flushing_thread(h: Harness) -> None:
+    """Under the fork server (Linux: forkserver and spawn) the flushing thread starts with the
+    first write to stdout; a child started with Popen has it from the start, to watch the
+    app's lifeline."""
+    script = h.script(
+        "threads.py",
+        """\
+        import os, sys
+        tasks = len(os.listdir("/proc/self/task"))
+        sys.stderr.write(f"threads before printing: {tasks}\\n")
+        print("now")
+        sys.stdout.flush()
+        sys.stderr.write(f"threads after: {len(os.listdir('/proc/self/task'))}\\n")
+        """,
+    )
+    result = h.run_one(h.request(script))
+    assert result.outcome.status is SUCCEEDED, result.outcome.error_message
+    popen = h.method == "spawn" and not local_runner.SPAWN_THROUGH_FORK_SERVER
+    assert result.text("stderr") == (
+        "threads before printing: 2\nthreads after: 2\n"
+        if popen
+        else "threads before printing: 1\nthreads after: 2\n"
+    )
 
 
 # -- measurements ----------------------------------------------------------------------------
@@ -820,7 +850,7 @@ def test_stdout_is_not_unbuffered(h: Harness, monkeypatch: pytest.MonkeyPatch) -
             "interpreter_stderr": type(sys.__stderr__.buffer).__name__,
             "env": "PYTHONUNBUFFERED" in os.environ,
             "line_buffering": sys.stdout.line_buffering,
-            "stdout": type(sys.stdout.buffer).__name__,
+            "stdout_buffered": isinstance(sys.stdout.buffer, io.BufferedWriter),
         }))
         """,
     )
@@ -832,7 +862,7 @@ def test_stdout_is_not_unbuffered(h: Harness, monkeypatch: pytest.MonkeyPatch) -
         "interpreter_stderr": "BufferedWriter",
         "env": False,
         "line_buffering": False,
-        "stdout": "BufferedWriter",
+        "stdout_buffered": True,
     }
 
 

@@ -6,11 +6,13 @@ dict literal from the runner) under any Python
 3.8+ interpreter, a user's virtualenv included, so it imports the standard library only and never
 the ScriptBatch package. The fork server imports it and calls ``run_script`` in each forked child.
 
-In order, it: watches the lifeline (the app's end of a pipe; EOF means the app died, so the
-script's process group is killed), applies the sandbox (hook point, filled by the sandbox layer),
-sets ``sys.argv``/``sys.path[0]`` as ``python SCRIPT`` would, keeps stdout block-buffered but
-flushed every 0.1 s (unbuffered output makes output-heavy scripts ~1.8x slower; live views still
-see output within ~200 ms), runs the script as ``__main__`` exactly as
+In order, it: applies the sandbox (hook point, filled by the sandbox layer), keeps stdout
+block-buffered but flushed every 0.1 s by a thread (unbuffered output makes output-heavy scripts
+~1.8x slower; live views still see output within ~200 ms), which also watches the lifeline when
+there is one (the app's end of a pipe; EOF means the app died, so the script's process group is
+killed; under the fork server, LIFELINE_FD is -1: the server does that, and the thread starts
+with the first write to stdout), sets ``sys.argv``/``sys.path[0]`` as ``python SCRIPT`` would,
+runs the script as ``__main__`` exactly as
 ``runpy.run_path(path, run_name="__main__")`` does for a file (see ``run_path``), and reports how
 it ended (exit code, exception type and message, peak memory) as one line on REPORT_FD: a Python
 literal (``repr`` of a dict), read back with ``ast.literal_eval``.
@@ -34,11 +36,15 @@ def _peak_rss_bytes() -> int | None:
     """The process's own high-water RSS (VmHWM); not ``ru_maxrss``, which also counts the
     memory of the process it was forked from."""
     try:
-        with open("/proc/self/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+        try:
+            status = os.read(fd, 16384)  # the whole file (~1.5 KB); no file object needed
+        finally:
+            os.close(fd)
+        start = status.find(b"\nVmHWM:")
+        if start >= 0:
+            return int(status[start + 7 : status.find(b"\n", start + 1)].split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
         pass
     try:
         import resource
@@ -49,9 +55,21 @@ def _peak_rss_bytes() -> int | None:
         return None
 
 
-def _block_buffered_stdout() -> None:
+class _StartsFlusher(io.BufferedWriter):
+    """stdout's buffer when nothing else needs the flusher thread: the first write starts it
+    (a script that prints nothing never pays for a thread), later writes go straight to the C
+    method (an instance attribute, so no Python frame per write)."""
+
+    def write(self, data):  # type: ignore[no-untyped-def, override]
+        self.write = io.BufferedWriter.write.__get__(self)  # type: ignore[method-assign]
+        _start_watch(-1)
+        return io.BufferedWriter.write(self, data)
+
+
+def _block_buffered_stdout(lazy_flusher: bool) -> None:
     """stdout keeps a large buffer, but every write goes straight into it (write_through), so
-    another thread may flush it safely."""
+    another thread may flush it safely. ``lazy_flusher``: that thread is started by the first
+    write (see ``_StartsFlusher``)."""
     stdout = sys.stdout
     if stdout is None:
         return
@@ -60,39 +78,49 @@ def _block_buffered_stdout() -> None:
     except (AttributeError, OSError, ValueError):
         return
     raw = io.FileIO(fd, "wb", closefd=False)
+    buffer_type = _StartsFlusher if lazy_flusher else io.BufferedWriter
     sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(raw, 64 * 1024),
+        buffer_type(raw, 64 * 1024),
         encoding=stdout.encoding,
         errors=stdout.errors,
         write_through=True,
     )
 
 
+def _start_watch(lifeline_fd: int) -> None:
+    import _thread  # threading would cost 6 ms per spawned launch; a bare daemon thread will do
+
+    _thread.start_new_thread(_watch, (lifeline_fd,))
+
+
 def _watch(lifeline_fd: int) -> None:
-    """Background thread: flush stdout every 0.1 s; kill the process group when the app dies."""
-    import select
+    """Background thread: flush stdout every 0.1 s; with a lifeline (``lifeline_fd`` >= 0),
+    kill the process group when the app dies."""
     import time
 
+    select = None
     while True:
-        try:
-            ready, _, _ = select.select([lifeline_fd], [], [], FLUSH_INTERVAL_S)
-        except (OSError, ValueError):
-            ready = []
-            lifeline_fd = -1
-        if ready:
+        if lifeline_fd >= 0:
+            if select is None:
+                import select
             try:
-                os.killpg(os.getpgrp(), 9)  # SIGKILL (importing signal costs ~2 ms per launch)
-            finally:
-                os._exit(137)
+                ready, _, _ = select.select([lifeline_fd], [], [], FLUSH_INTERVAL_S)
+            except (OSError, ValueError):
+                ready = []
+                lifeline_fd = -1  # its fd was closed by the script: keep flushing on a timer
+            if ready:
+                try:
+                    os.killpg(os.getpgrp(), 9)  # SIGKILL (importing signal costs ~2 ms per launch)
+                finally:
+                    os._exit(137)
+        else:
+            time.sleep(FLUSH_INTERVAL_S)
         try:
             out = sys.stdout
             if out is not None:
                 out.buffer.flush()
         except Exception:  # the script closed or replaced stdout: nothing left to flush
             pass
-        if lifeline_fd < 0:
-            # No lifeline (its fd was closed by the script): keep flushing on a timer.
-            time.sleep(FLUSH_INTERVAL_S)
 
 
 _sandbox_module = None
@@ -195,9 +223,10 @@ def run_script(
     lifeline_fd: int,
     policy: dict | None = None,  # type: ignore[type-arg]
 ) -> int:
-    """Run ``script`` as ``__main__`` and report how it ended; returns the exit code."""
-    import _thread  # threading would cost 6 ms per launch; a bare daemon thread is enough
+    """Run ``script`` as ``__main__`` and report how it ended; returns the exit code.
 
+    ``lifeline_fd`` is the app's pipe to watch, or -1 when this process's parent does that
+    (the fork server: it ends its children's process groups when the app dies)."""
     try:
         layers, degraded = apply_sandbox(policy, report_fd)
     except Exception as exc:  # the sandbox could not be applied: the script must not run
@@ -205,8 +234,11 @@ def run_script(
         return 126
     if policy:  # said at once: a script killed by the kernel sends no final report
         _send(report_fd, {"applied": layers, "degraded": degraded}, close=False)
-    _block_buffered_stdout()
-    _thread.start_new_thread(_watch, (lifeline_fd,))
+    if lifeline_fd >= 0:
+        _block_buffered_stdout(lazy_flusher=False)
+        _start_watch(lifeline_fd)
+    else:
+        _block_buffered_stdout(lazy_flusher=True)
 
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(script)

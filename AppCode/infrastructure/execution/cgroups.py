@@ -92,7 +92,8 @@ class PidsCgroups:
             pass
 
     def remove(self, path: str) -> None:
-        """Delete the (empty) cgroup; a process still dying keeps it a moment longer."""
+        """Delete the cgroup, killing what is still in it (a process still dying keeps it a
+        moment longer)."""
         for _ in range(100):
             try:
                 os.rmdir(path)

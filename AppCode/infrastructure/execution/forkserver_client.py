@@ -28,9 +28,8 @@ _Exit = asyncio.Future[tuple[int, float | None]]  # (wait status, CPU seconds)
 class ForkServer:
     """One warm helper per interpreter, started on first use from the engine's loop."""
 
-    def __init__(self, python: str, lifeline_fd: int, env: dict[str, str]) -> None:
+    def __init__(self, python: str, env: dict[str, str]) -> None:
         self._python = python
-        self._lifeline_fd = lifeline_fd
         # What the interpreter reads once at start-up (PYTHONIOENCODING, PYTHONUNBUFFERED, ...)
         # is fixed for every child from here; each child then gets its run's os.environ.
         self._env = env
@@ -118,8 +117,8 @@ class ForkServer:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
                 self._proc = subprocess.Popen(
-                    [self._python, FORKSERVER_PATH, str(theirs.fileno()), str(self._lifeline_fd)],
-                    pass_fds=(theirs.fileno(), self._lifeline_fd),
+                    [self._python, FORKSERVER_PATH, str(theirs.fileno())],
+                    pass_fds=(theirs.fileno(),),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     env=self._env,

@@ -85,10 +85,10 @@ class LocalRunner:
     log_writer: type[LogWriter] = LogWriter  # a Dask worker's runner also forwards its notes
 
     def __init__(self) -> None:
-        # The read end of the lifeline is inherited by every child; when this process dies the
-        # write end closes and children kill their process group (see bootstrap._watch).
+        # Children started with subprocess.Popen (spawn outside Linux) inherit the read end of
+        # the lifeline; when this process dies the write end closes and they kill their process
+        # group (see bootstrap._watch). The fork server's children rely on the server for that.
         self._lifeline_r, self._lifeline_w = os.pipe()
-        os.set_inheritable(self._lifeline_r, True)
         self._forkservers: dict[str, ForkServer] = {}
         # The environment every child starts from, computed once (rebuilding it from os.environ
         # cost ~1 ms per launch); a run's own variables are added per launch.
@@ -96,6 +96,7 @@ class LocalRunner:
         bootstrap.precompile()
         self._cgroup_manager: PidsCgroups | object | None = _UNKNOWN
         self._resolved_paths: dict[SandboxPolicy, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._real_dirs: dict[str, str] = {}
 
     async def run(
         self,
@@ -237,7 +238,7 @@ class LocalRunner:
         """The warm helper for ``python``, one per interpreter, started on first use."""
         server = self._forkservers.get(python)
         if server is None:
-            server = ForkServer(python, self._lifeline_r, child_environment({}))
+            server = ForkServer(python, child_environment({}))
             self._forkservers[python] = server
         return server
 
@@ -249,8 +250,9 @@ class LocalRunner:
         policy = request.sandbox
         if policy is None or not policy.enabled:
             return None
-        script_dir = os.path.dirname(os.path.realpath(request.script_path))
+        script_dir = self._real_dir(request.script_path)
         temp_dir = tempfile.mkdtemp(prefix=f"scriptbatch-{request.execution_id}-")
+        real_temp_dir = os.path.join(self._real_dir(temp_dir), os.path.basename(temp_dir))
         cache = os.path.join(temp_dir, "cache")  # created by whoever caches there
         cgroup = None
         cgroups = self._cgroups()
@@ -272,12 +274,21 @@ class LocalRunner:
         return ScriptSandbox(
             policy=policy,
             script_dir=script_dir,
-            temp_dir=os.path.realpath(temp_dir),
-            write_paths=(script_dir, os.path.realpath(temp_dir), *extra_write),
-            read_paths=(script_dir, os.path.realpath(temp_dir), *extra_read),
+            temp_dir=real_temp_dir,
+            write_paths=(script_dir, real_temp_dir, *extra_write),
+            read_paths=(script_dir, real_temp_dir, *extra_read),
             cgroup=cgroup,
             env=env,
         )
+
+    def _real_dir(self, path: str) -> str:
+        """The real path of ``path``'s folder, resolved once per folder (``realpath`` is an
+        ``lstat`` per path component; a batch's scripts share a few folders)."""
+        folder = os.path.dirname(os.path.abspath(path))
+        real = self._real_dirs.get(folder)
+        if real is None:
+            real = self._real_dirs[folder] = os.path.realpath(folder)
+        return real
 
     def _policy_paths(self, policy: SandboxPolicy) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A policy's own folders, resolved once per policy (not once per script)."""
@@ -295,8 +306,7 @@ class LocalRunner:
             return
         cgroups = self._cgroup_manager
         if sandbox.cgroup and cgroups is not None:
-            cgroups.kill_all(sandbox.cgroup)  # daemons that left the process group included
-            cgroups.remove(sandbox.cgroup)
+            cgroups.remove(sandbox.cgroup)  # kills what is still in it (daemons included)
         shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
 
     def _cgroups(self) -> PidsCgroups | None:
