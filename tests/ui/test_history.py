@@ -337,10 +337,13 @@ def test_a_silent_execution_has_no_log_to_open(qtbot, container, tmp_path) -> No
     dialog = ExecutionDialog(execution.id, ExecutionDetailsViewModel(container.history_service()))
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.fields["status"].text() == "succeeded", timeout=TIMEOUT)
-    # Logs are created by their first byte: nothing to open, and no error either.
+    # Logs are created by their first byte: nothing to open, empty output, and no error.
+    qtbot.waitUntil(
+        lambda: dialog.output.placeholderText() == "This execution printed nothing.",
+        timeout=TIMEOUT,
+    )
+    assert dialog.fields["status"].text() == "succeeded"
     assert not dialog.open_log_button.isEnabled()
-    assert dialog.output.placeholderText() == "This execution has no output."
     assert not dialog.error_label.isVisible()
 
 
