@@ -30,6 +30,7 @@ control socket closes. Each child also dies with the server (``PR_SET_PDEATHSIG`
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -214,6 +215,9 @@ def serve(control: socket.socket) -> None:
             request = json.loads(message)
             if request.get("sandbox"):
                 bootstrap._sandbox().prepare(request["sandbox"])
+            # Objects made so far stay out of the child's garbage collections, which would
+            # otherwise write to (and so copy) every page holding one.
+            gc.freeze()
             try:
                 pid = os.fork()
             except OSError as exc:
