@@ -12,7 +12,7 @@ forked from the same clean, pre-warmed state, so nothing a script does (globals,
 
 Forking from this ~10 MB single-threaded helper costs ~0.5 ms; forking the app itself (large,
 threaded) would cost several ms and can deadlock. Messages on the control socket (a
-``SOCK_SEQPACKET`` pair, one JSON object per message):
+``SOCK_SEQPACKET`` pair, one ``marshal``'ed dict per message, format version 4):
 
 - runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec"}``
   (``env``, when present, replaces the environment: strict policies scrub it; ``exec``, when
@@ -30,12 +30,15 @@ control socket closes. Each child also dies with the server (``PR_SET_PDEATHSIG`
 
 from __future__ import annotations
 
+# Only C modules beyond the bootstrap's: every module imported here is memory each fork copies
+# the page tables of and each child's exit unmaps (~0.5 ms per script for json, socket, signal
+# and the modules they pull in: enum, re, ...). Messages are marshal'ed, not JSON.
+import _signal
+import _socket
 import gc
-import json
+import marshal
 import os
 import select
-import signal
-import socket
 import sys
 
 import bootstrap  # this file runs as a script; bootstrap.py sits beside it
@@ -44,31 +47,31 @@ import bootstrap  # this file runs as a script; bootstrap.py sits beside it
 del sys.modules["bootstrap"]
 
 _PR_SET_PDEATHSIG = 1
+MARSHAL_VERSION = 4  # read by every Python 3 since 3.4: the server may run another interpreter
+READY = b"ready"  # the server's first message, once it is warm
 _wakeup_fds: tuple[int, ...] = ()
 
 
 def _prewarm() -> None:
     """Pay once, here, what every child would otherwise pay: the first ``compile()`` builds the
-    AST types (~1.2 ms), and the modules the bootstrap and an interpreter's exit use."""
-    import atexit  # noqa: F401
-    import importlib.machinery
-    import importlib.util  # noqa: F401
-    import io  # noqa: F401
-    import select  # noqa: F401
-    import threading  # noqa: F401
+    AST types (~1.2 ms), the modules the bootstrap and the sandbox use in every child (the
+    flushing thread's ``time``, the rlimits' ``resource``, the guard rail's ``stat``), and on
+    Linux the sandbox's ctypes handles and libseccomp. Nothing a script merely might use: that
+    would make every fork and exit dearer for the scripts that do not."""
+    import stat  # noqa: F401
     import time  # noqa: F401
-    import traceback  # noqa: F401
-    import types  # noqa: F401
 
     compile("def f(x):\n    return [i for i in x]\n", "<prewarm>", "exec")
     if sys.platform.startswith("linux"):
+        import resource  # noqa: F401
+
         bootstrap._sandbox().preload()
 
 
 _prctl = None
 
 
-def _set_pdeathsig(sig: signal.Signals) -> None:
+def _set_pdeathsig(sig: int) -> None:
     """Get ``sig`` when the parent dies; Linux only, silently skipped elsewhere. The libc
     handle is made once, here in the server (each child would pay ~0.3 ms for it)."""
     global _prctl
@@ -77,7 +80,7 @@ def _set_pdeathsig(sig: signal.Signals) -> None:
             import ctypes
 
             _prctl = ctypes.CDLL(None, use_errno=True).prctl
-        _prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        _prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
     except (OSError, AttributeError, ImportError):
         pass
 
@@ -85,13 +88,13 @@ def _set_pdeathsig(sig: signal.Signals) -> None:
 def _kill_children_and_exit(children: set[int]) -> None:
     for pid in children:
         try:
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(pid, _signal.SIGKILL)
         except OSError:
             pass
     os._exit(0)
 
 
-def _child(request: dict, fds: list[int], control: socket.socket) -> None:
+def _child(request: dict, fds: list[int], control: _socket.socket) -> None:
     """In the forked child: become the script's process and never return. The script needs no
     lifeline of its own (-1 below): this server ends every child's process group when the app
     dies (see the module's docstring)."""
@@ -99,10 +102,10 @@ def _child(request: dict, fds: list[int], control: socket.socket) -> None:
     try:
         control.close()
         os.setsid()
-        _set_pdeathsig(signal.SIGKILL)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)
+        _set_pdeathsig(_signal.SIGKILL)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        _signal.set_wakeup_fd(-1)
         for fd in _wakeup_fds:
             os.close(fd)
         stdout_fd, stderr_fd, report_fd = fds[:3]
@@ -169,14 +172,16 @@ def _exec_bootstrap(request: dict, report_fd: int) -> None:
 
 def _interpreter_exit() -> None:
     """What the interpreter does at exit, without the slow parts of finalization: wait for the
-    script's non-daemon threads, run its atexit handlers, flush its streams."""
+    script's non-daemon threads (only a script that imported threading can have any), run its
+    atexit handlers, flush its streams."""
     import atexit
-    import threading
 
-    try:
-        threading._shutdown()  # type: ignore[attr-defined]
-    except Exception:
-        pass
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()  # type: ignore[attr-defined]
+        except Exception:
+            pass
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -186,16 +191,16 @@ def _interpreter_exit() -> None:
             pass
 
 
-def serve(control: socket.socket) -> None:
+def serve(control: _socket.socket) -> None:
     global _wakeup_fds
     wake_r, wake_w = os.pipe()
     _wakeup_fds = (wake_r, wake_w)
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
+    _signal.set_wakeup_fd(wake_w)
+    _signal.signal(_signal.SIGCHLD, lambda *_: None)
     children: set[int] = set()
-    signal.signal(signal.SIGTERM, lambda *_: _kill_children_and_exit(children))
+    _signal.signal(_signal.SIGTERM, lambda *_: _kill_children_and_exit(children))
     while True:
         ready, _, _ = select.select([control, wake_r], [], [])
         if wake_r in ready:
@@ -207,12 +212,12 @@ def serve(control: socket.socket) -> None:
             _reap(control, children)
         if control in ready:
             try:
-                message, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
+                message, fds = _receive(control)
             except ConnectionResetError:
-                message = b""
+                message, fds = b"", []
             if not message:
                 _kill_children_and_exit(children)  # the app closed the socket or died
-            request = json.loads(message)
+            request = marshal.loads(message)
             if request.get("sandbox"):
                 bootstrap._sandbox().prepare(request["sandbox"])
             # Objects made so far stay out of the child's garbage collections, which would
@@ -234,7 +239,19 @@ def serve(control: socket.socket) -> None:
             _reap(control, children)
 
 
-def _reap(control: socket.socket, children: set[int]) -> None:
+def _receive(control: _socket.socket) -> tuple[bytes, list[int]]:
+    """One request and the file descriptors sent with it (``socket.recv_fds`` without the
+    socket module)."""
+    message, ancillary, _, _ = control.recvmsg(1 << 20, _socket.CMSG_LEN(8 * 4))
+    fds: list[int] = []
+    for level, kind, data in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            fds += [int.from_bytes(data[i : i + 4], sys.byteorder) for i in range(0, usable, 4)]
+    return message, fds
+
+
+def _reap(control: _socket.socket, children: set[int]) -> None:
     while children:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -246,20 +263,20 @@ def _reap(control: socket.socket, children: set[int]) -> None:
         _send(control, {"exit": pid, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime})
 
 
-def _send(control: socket.socket, message: dict) -> None:
+def _send(control: _socket.socket, message: dict) -> None:
     try:
-        control.send(json.dumps(message).encode())
+        control.send(marshal.dumps(message, MARSHAL_VERSION))
     except OSError:
         os._exit(0)  # the app is gone
 
 
 def main() -> None:
     control_fd = int(sys.argv[1])
-    _set_pdeathsig(signal.SIGTERM)
-    control = socket.socket(fileno=control_fd)
+    _set_pdeathsig(_signal.SIGTERM)
+    control = _socket.socket(fileno=control_fd)
     control.setblocking(True)
     _prewarm()
-    os.write(control.fileno(), b'{"ready": true}')
+    os.write(control.fileno(), READY)
     serve(control)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
+import marshal
 import os
 import signal
 import socket
@@ -18,6 +18,9 @@ from AppCode.infrastructure.execution.child import Child, start_time
 log = logging.getLogger(__name__)
 
 FORKSERVER_PATH = str(Path(bootstrap.__file__).with_name("forkserver.py"))
+# As in forkserver.py (which runs as a script under any interpreter, so it cannot be imported).
+MARSHAL_VERSION = 4
+READY = b"ready"
 _START_TIMEOUT_S = 30.0
 # Reported for children whose fork server died under them (they die with it: PDEATHSIG).
 _KILLED_STATUS = signal.SIGKILL.value
@@ -65,7 +68,7 @@ class ForkServer:
         request_id = next(self._ids)
         started: asyncio.Future[tuple[int, _Exit]] = loop.create_future()
         self._pending[request_id] = started
-        message = json.dumps(
+        message = marshal.dumps(
             {
                 "id": request_id,
                 "script": script,
@@ -75,8 +78,9 @@ class ForkServer:
                 "env": env,
                 "sandbox": sandbox,
                 "exec": exec_python,
-            }
-        ).encode()
+            },
+            MARSHAL_VERSION,
+        )
         try:
             fds = [out_w, err_w, rep_w] + ([cgroup_fd] if cgroup_fd >= 0 else [])
             await self._send(sock, message, fds)
@@ -131,7 +135,7 @@ class ForkServer:
                 ready = await asyncio.wait_for(loop.sock_recv(ours, 4096), _START_TIMEOUT_S)
             except TimeoutError:
                 ready = b""
-            if ready != b'{"ready": true}':
+            if ready != READY:
                 ours.close()
                 self._proc.kill()
                 raise OSError(f"the fork server for {self._python} did not start")
@@ -166,7 +170,7 @@ class ForkServer:
                 self._sock = None
                 self._fail_all("the fork server exited unexpectedly")
                 return
-            message = json.loads(data)
+            message = marshal.loads(data)
             if "exit" in message:
                 exited = self._exits.pop(message["exit"], None)
                 if exited is not None and not exited.done():
