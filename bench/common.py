@@ -22,9 +22,20 @@ SCRIPTBATCH = str(BIN / "scriptbatch")
 REPO = Path(__file__).resolve().parents[1]
 
 
+# Interpreter settings that change how fast Python runs, left out of every measured command so
+# that the references and scriptbatch's scripts run alike. PYTHONUNBUFFERED (set by IDEs,
+# containers and some shells) makes output-heavy scripts ~2x slower; scriptbatch never passes it
+# to its scripts, so leaving it to xargs once made benchmark B look 2.5x better than it was.
+# PYTHONDONTWRITEBYTECODE makes every command recompile the modules it imports.
+UNSET = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
+
+
 def bench_env(**extra: str) -> dict[str, str]:
-    """The environment for every measured command: ours without ``SCRIPTBATCH_*`` settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRIPTBATCH_")}
+    """The environment for every measured command: ours without ``SCRIPTBATCH_*`` settings and
+    without the interpreter settings in ``UNSET``."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("SCRIPTBATCH_") and k not in UNSET
+    }
     env.update(extra)
     return env
 

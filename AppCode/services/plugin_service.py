@@ -20,7 +20,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -100,6 +100,9 @@ class _Plugin:
         return self.enabled and not self.error and self.obj is not None
 
 
+_Heard = BatchStarted | ExecutionFinished | BatchFinished  # the engine events plugins hear
+
+
 class PluginService:
     def __init__(
         self,
@@ -125,6 +128,11 @@ class PluginService:
         self._manager.add_hookspecs(HookSpecs)
         self._queue: queue.Queue[object] = queue.Queue()
         self._dispatcher: threading.Thread | None = None
+        # Whether an active plugin implements on_execution_finished, as worked out when the
+        # last batch started; None while not known (every such event is queued then). Any
+        # change to the plugins' states bumps the generation, so an older answer is not kept.
+        self._hears_executions: bool | None = None
+        self._generation = 0
         self._listeners: list[Callable[[PluginProblem], None]] = []
 
     # -- what adapters call --------------------------------------------------------------------
@@ -158,6 +166,7 @@ class PluginService:
                 except PluginError as exc:
                     plugin.error = str(exc)
             plugin.enabled = True
+            self._states_changed()
             self._store(plugin)
             if plugin.error:
                 raise PluginError(
@@ -243,10 +252,16 @@ class PluginService:
         )
 
     def on_event(self, event: Event) -> None:
-        """Engine events, on the engine's thread: queue the ones plugins hear about."""
-        if isinstance(event, BatchStarted | ExecutionFinished | BatchFinished):
+        """Engine events, on the engine's thread: queue the ones plugins hear about (not an
+        execution's end when no active plugin listens: one thread wake-up less per script)."""
+        if isinstance(event, ExecutionFinished) and self._hears_executions is False:
+            return
+        if isinstance(event, _Heard):
+            if isinstance(event, BatchStarted):
+                with self._lock:
+                    self._states_changed()
             self._ensure_dispatcher()
-            self._queue.put(event)
+            self._queue.put((event, self._generation))
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every queued event has been handled (the CLI waits for the batch's
@@ -297,16 +312,19 @@ class PluginService:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
+            event, generation = cast(tuple[_Heard, int], item)
             try:
-                self._handle(item)  # type: ignore[arg-type]
+                self._handle(event, generation)
             except Exception:
-                log.exception("plugins could not handle %s", type(item).__name__)
+                log.exception("plugins could not handle %s", type(event).__name__)
 
-    def _handle(self, event: BatchStarted | ExecutionFinished | BatchFinished) -> None:
+    def _handle(self, event: _Heard, generation: int) -> None:
         with self._lock:
             if isinstance(event, BatchStarted):
                 self._refresh_states()
             active = [p for p in self._loaded().values() if p.active]
+            if isinstance(event, BatchStarted) and generation == self._generation:
+                self._hears_executions = any("on_execution_finished" in p.impls for p in active)
         if isinstance(event, BatchStarted):
             self._broadcast(
                 active, "on_batch_started", {"batch": event.batch, "executions": event.executions}
@@ -553,9 +571,18 @@ class PluginService:
             state = stored.get(plugin.name)
             if state is None:
                 continue
+            if state.enabled and not plugin.enabled:
+                self._states_changed()  # enabled elsewhere (the CLI, the API server)
             plugin.enabled = state.enabled
             if state.error != plugin.error and (state.error or plugin.obj is not None):
                 plugin.error = state.error  # enabled again elsewhere, or errored elsewhere
+                self._states_changed()
+
+    def _states_changed(self) -> None:
+        """A plugin may have become active: queue every event again until the next batch's
+        start has worked out who listens (call with the lock held)."""
+        self._generation += 1
+        self._hears_executions = None
 
     def _store(self, plugin: _Plugin) -> None:
         with self._uow() as uow:

@@ -89,6 +89,36 @@ def test_a_dropped_in_plugin_hears_a_batch_from_start_to_report(
     assert report["settings"] is None  # no settings schema
 
 
+def test_a_listener_enabled_between_batches_hears_every_execution_of_the_next(
+    container: Any, data_home: Path, tmp_path: Path
+) -> None:
+    """Executions' ends are not even queued while no active plugin listens; a listener
+    enabled in between, here or in another process, hears the whole next batch."""
+    from AppCode.container import build
+
+    out = tmp_path / "heard"
+    out.mkdir()
+    write_script(data_home / "plugins" / "recorder.py", RECORDER.format(out=str(out)))
+    scripts = [write_script(tmp_path / f"s{i}.py", "print('fine')\n") for i in range(3)]
+    _run(container, *scripts)  # the recorder is off: nobody listens
+    assert not list(out.glob("finished-*"))
+
+    other = build(data_home)  # the CLI, say
+    try:
+        other.plugin_service().enable("recorder")
+    finally:
+        other.shutdown_resources()
+    _run(container, *scripts)
+    assert len(list(out.glob("finished-*"))) == 3
+
+    container.plugin_service().disable("recorder")
+    _run(container, *scripts)
+    assert len(list(out.glob("finished-*"))) == 3
+    container.plugin_service().enable("recorder")
+    _run(container, *scripts)
+    assert len(list(out.glob("finished-*"))) == 6
+
+
 NOTIFIED = """\
 from pathlib import Path
 from AppCode.services.plugin_spec import PluginInfo, hookimpl
