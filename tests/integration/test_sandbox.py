@@ -935,16 +935,20 @@ def test_process_cap_stops_fork_bombs_and_daemons_do_not_survive(
 @needs_kernel_layers
 @needs_cgroup
 @pytest.mark.parametrize("method", METHODS)
-def test_a_cgroup_the_runner_cannot_join_degrades_the_run_or_refuses_it(
+def test_a_cgroup_a_child_cannot_join_degrades_the_run_or_refuses_it(
     app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    """The runner moves each child into its cgroup and tells it the verdict: a failed move is
-    "degraded" (no cgroup layer) where the policy allows it, else the script never runs."""
+    """Each child is moved into its cgroup (by the fork server; by the runner for a child
+    started with Popen) and told the verdict: a failed move is "degraded" (no cgroup layer)
+    where the policy allows it, else the script never runs."""
+    fakes = tmp_path / "not-cgroups"
 
-    def refuse(self: PidsCgroups, path: str, pid: int) -> None:
-        raise PermissionError(13, "Permission denied", f"{path}/cgroup.procs")
+    def not_a_cgroup(self: PidsCgroups, execution_id: str, max_pids: int) -> str:
+        path = fakes / execution_id  # a plain folder: it has no cgroup.procs to write to
+        path.mkdir(parents=True)
+        return str(path)
 
-    monkeypatch.setattr(PidsCgroups, "join", refuse)
+    monkeypatch.setattr(PidsCgroups, "create", not_a_cgroup)
     if method == "spawn-popen":
         monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
     folder = tmp_path / "scripts"
