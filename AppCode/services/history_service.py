@@ -104,9 +104,9 @@ class HistoryService:
 
 
 def stored_output(read_log: LogReader, execution: Execution) -> Iterator[tuple[str, bytes]]:
-    """An execution's output from its log file. A script that has printed nothing has no file
-    (logs are created by their first byte): that reads as empty. A missing file where output was
-    recorded is a ``NotFoundError`` saying the log is gone."""
+    """An execution's output from its log file. One not started yet has no file: empty; nor
+    has one whose log was deleted (``history prune``, a backup restored without logs): empty if
+    it recorded no output, else a ``NotFoundError`` saying the log is gone."""
     if not execution.log_path:
         return iter(())
     try:

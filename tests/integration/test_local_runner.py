@@ -418,9 +418,8 @@ def test_an_empty_script_succeeds(h: Harness) -> None:
     assert result.outcome.status is SUCCEEDED
     assert result.outcome.exit_code == 0
     assert result.outcome.output_bytes == 0
-    # A log file is created by its first byte: a silent script leaves none (nor an index).
-    assert not Path(result.request.log_path).exists()
-    assert not Path(result.request.log_path + ".idx").exists()
+    assert result.log() == b""
+    assert not Path(result.request.log_path + ".idx").exists()  # no stderr: no stream index
 
 
 # -- what a script does to its surroundings ---------------------------------------------------

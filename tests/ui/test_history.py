@@ -328,16 +328,17 @@ def test_the_execution_dialog_shows_the_failure_and_its_output(qtbot, container,
     assert "to stderr" in QApplication.clipboard().text()
 
 
-def test_a_silent_execution_has_no_log_to_open(qtbot, container, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_execution_whose_log_is_gone_has_nothing_to_open(qtbot, container, tmp_path) -> None:  # type: ignore[no-untyped-def]
     quiet = write_script(tmp_path / "quiet.py", "x = 1\n")
     service = container.batch_service()
     handle = service.start({"paths": [str(quiet)]})
     assert service.wait(handle, 60)
     _, (execution,) = container.history_service().batch(handle.batch_id)
+    Path(execution.log_path).unlink()  # as a backup restored without its logs leaves it
     dialog = ExecutionDialog(execution.id, ExecutionDetailsViewModel(container.history_service()))
     qtbot.addWidget(dialog)
     dialog.show()
-    # Logs are created by their first byte: nothing to open, empty output, and no error.
+    # Nothing to open, empty output (it printed nothing), and no error.
     qtbot.waitUntil(
         lambda: dialog.output.placeholderText() == "This execution printed nothing.",
         timeout=TIMEOUT,
@@ -357,9 +358,7 @@ def test_the_execution_dialog_reports_errors_inline(qtbot, container) -> None:  
     assert dialog.output.toPlainText() == ""
 
 
-def test_opening_the_log_of_a_silent_script_says_there_is_none(
-    qtbot, tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+def test_opening_a_log_that_is_not_there_says_so(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PyQt5.QtWidgets import QToolTip
 
     from AppCode.ui.widgets import output_view
@@ -373,7 +372,7 @@ def test_opening_the_log_of_a_silent_script_says_there_is_none(
     view.show_execution("quiet.py", str(log))
     view.open_log()
     assert opened == []
-    assert "no log file" in QToolTip.text()
+    assert "The log file is not there" in QToolTip.text()
     write_script(log, "hello\n")
     view.open_log()
     assert opened == [QUrl.fromLocalFile(str(log))]

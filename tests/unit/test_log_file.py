@@ -1,10 +1,8 @@
-"""Per-execution log files: created by their first byte, streams kept, retries appended."""
+"""Per-execution log files: streams kept apart, an index only when needed, retries appended."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter, read_log
 
@@ -17,17 +15,17 @@ def write(path: Path, chunks: list[tuple[str, bytes]], max_bytes: int = 1 << 20)
     return writer
 
 
-def test_a_silent_script_leaves_no_files(tmp_path: Path) -> None:
-    log = tmp_path / "run" / "e1.log"
+def test_a_silent_attempt_leaves_an_empty_log_and_no_index(tmp_path: Path) -> None:
+    log = tmp_path / "run" / "e1.log"  # the run folder is made by its first log
     writer = write(log, [(STDOUT, b"")])
     assert writer.received == 0
-    assert not log.exists() and not log.parent.exists()
-    with pytest.raises(FileNotFoundError):
-        read_log(log)
+    assert log.read_bytes() == b""
+    assert not Path(f"{log}.idx").exists()
+    assert list(read_log(log)) == []
 
 
 def test_stdout_only_needs_no_index(tmp_path: Path) -> None:
-    log = tmp_path / "run" / "e1.log"  # the run folder is made by the first log
+    log = tmp_path / "e1.log"
     write(log, [(STDOUT, b"one\n"), (STDOUT, b"two\n")])
     assert log.read_bytes() == b"one\ntwo\n"
     assert not Path(f"{log}.idx").exists()

@@ -170,7 +170,7 @@ class ExecutionDialog(QDialog):
         f["error"].setText(fmt.error_text(e))
         if e.error_type or e.error_message:
             f["error"].setStyleSheet(f"color: {fmt.STDERR_COLOUR};")
-        # A script that printed nothing has no log file (logs are created by their first byte).
+        # Its log may have been deleted (history prune, a backup restored without logs).
         self._log_path = e.log_path if e.log_path and os.path.exists(e.log_path) else None
         self.open_log_button.setEnabled(self._log_path is not None)
         if self._log_path is None:

@@ -126,10 +126,13 @@ class OutputView(QWidget):
     def open_log(self) -> None:
         if not self._log_path:
             return
-        if not os.path.exists(self._log_path):  # logs are created by their first byte
+        if not os.path.exists(self._log_path):
             QToolTip.showText(
                 self.open_button.mapToGlobal(self.open_button.rect().bottomLeft()),
-                self.tr("There is no log file: the script has not printed anything."),
+                self.tr(
+                    "The log file is not there: it was deleted (history prune, a restored "
+                    "backup), or the script has not started yet."
+                ),
                 self.open_button,
             )
             return

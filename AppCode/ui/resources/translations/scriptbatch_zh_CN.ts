@@ -1376,14 +1376,14 @@ The archive file is deleted.</source>
         <translation>打开完整日志</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="152"/>
+        <location filename="../../widgets/output_view.py" line="155"/>
         <source>not found</source>
         <translation>未找到</translation>
     </message>
     <message>
         <location filename="../../widgets/output_view.py" line="130"/>
-        <source>There is no log file: the script has not printed anything.</source>
-        <translation>没有日志文件：该脚本尚未输出任何内容。</translation>
+        <source>The log file is not there: it was deleted (history prune, a restored backup), or the script has not started yet.</source>
+        <translation>日志文件不存在：它已被删除（历史清理或恢复的备份），或者脚本尚未开始运行。</translation>
     </message>
 </context>
 <context>
