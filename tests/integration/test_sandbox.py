@@ -938,9 +938,8 @@ def test_process_cap_stops_fork_bombs_and_daemons_do_not_survive(
 def test_a_cgroup_a_child_cannot_join_degrades_the_run_or_refuses_it(
     app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    """Each child is moved into its cgroup (by the fork server; by the runner for a child
-    started with Popen) and told the verdict: a failed move is "degraded" (no cgroup layer)
-    where the policy allows it, else the script never runs."""
+    """The runner moves each child into its cgroup and tells it the verdict: a failed move is
+    "degraded" (no cgroup layer) where the policy allows it, else the script never runs."""
     fakes = tmp_path / "not-cgroups"
 
     def not_a_cgroup(self: PidsCgroups, execution_id: str, max_pids: int) -> str:

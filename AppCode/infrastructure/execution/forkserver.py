@@ -17,12 +17,10 @@ threaded) would cost several ms and can deadlock. Messages on the control socket
 - runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec"}``
   (``env``, when present, replaces the environment: strict policies scrub it; ``exec``, when
   present, is the interpreter to exec for a spawned script) with three file
-  descriptors attached (the child's stdout, stderr and report pipe ends); when ``sandbox`` names
-  a ``cgroup``, the server moves the child into it before the child goes on (see ``_join``); the
-  server was started with the children's base environment, so a request carries only the run's
-  own variables;
-- server -> runner: ``{"id", "pid"}`` once forked (with ``"cgroup_error"`` when the child could
-  not be moved into its cgroup), or ``{"id", "error"}``;
+  descriptors attached (the child's stdout, stderr and report pipe ends), and a fourth when the
+  run has a cgroup (the runner writes on it once it has moved the child in); the server was started
+  with the children's base environment, so a request carries only the run's own variables;
+- server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
   ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
 
 When the app dies, the server gets SIGTERM (``PR_SET_PDEATHSIG``) and kills the process group
@@ -111,6 +109,8 @@ def _child(request: dict, fds: list[int], control: _socket.socket) -> None:
         for fd in _wakeup_fds:
             os.close(fd)
         stdout_fd, stderr_fd, report_fd = fds[:3]
+        if len(fds) > 3:  # the run's cgroup: the runner says when the child is in it
+            request["sandbox"] = dict(request["sandbox"], cgroup_fd=fds[3])
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
@@ -218,13 +218,8 @@ def serve(control: _socket.socket) -> None:
             if not message:
                 _kill_children_and_exit(children)  # the app closed the socket or died
             request = marshal.loads(message)
-            sandbox = request.get("sandbox")
-            verdict_w = -1
-            if sandbox:
-                bootstrap._sandbox().prepare(sandbox)
-                if sandbox.get("cgroup"):
-                    # The child waits on this pipe until it is in its cgroup (see _join).
-                    sandbox["cgroup_fd"], verdict_w = os.pipe()
+            if request.get("sandbox"):
+                bootstrap._sandbox().prepare(request["sandbox"])
             # Objects made so far stay out of the child's garbage collections, which would
             # otherwise write to (and so copy) every page holding one.
             gc.freeze()
@@ -233,50 +228,15 @@ def serve(control: _socket.socket) -> None:
             except OSError as exc:
                 for fd in fds:
                     os.close(fd)
-                if verdict_w >= 0:
-                    os.close(sandbox["cgroup_fd"])
-                    os.close(verdict_w)
                 _send(control, {"id": request["id"], "error": str(exc)})
                 continue
             if pid == 0:
-                if verdict_w >= 0:
-                    os.close(verdict_w)
                 _child(request, fds, control)
             for fd in fds:
                 os.close(fd)
             children.add(pid)
-            reply = {"id": request["id"], "pid": pid}
-            if verdict_w >= 0:
-                os.close(sandbox["cgroup_fd"])
-                error = _join(sandbox["cgroup"], pid, verdict_w)
-                if error:
-                    reply["cgroup_error"] = error
-            _send(control, reply)
+            _send(control, {"id": request["id"], "pid": pid})
             _reap(control, children)
-
-
-def _join(cgroup: str, pid: int, verdict_fd: int) -> str:
-    """Move the child ``pid`` into ``cgroup`` and tell it on ``verdict_fd`` (one byte: ``1`` in,
-    ``0`` not; the child then goes on degraded or refuses to run, as its policy says). Done
-    here rather than in the app: no thread of the app's to wake for it. A cgroup-v1 move waits
-    for an RCU grace period, ~0.1 ms while scripts start often, up to ~10 ms after a pause.
-    Returns why the move failed, or ""."""
-    error = ""
-    try:
-        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
-        try:
-            os.write(fd, str(pid).encode())
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        error = str(exc)
-    try:
-        os.write(verdict_fd, b"0" if error else b"1")
-    except OSError:
-        pass  # the child is gone already
-    finally:
-        os.close(verdict_fd)
-    return error
 
 
 def _receive(control: _socket.socket) -> tuple[bytes, list[int]]:

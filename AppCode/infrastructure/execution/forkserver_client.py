@@ -53,12 +53,13 @@ class ForkServer:
         env: dict[str, str] | None = None,
         sandbox: dict[str, object] | None = None,
         exec_python: str | None = None,
+        cgroup_fd: int = -1,
     ) -> Child:
         """Fork a child that runs ``script`` with the server's environment (or ``env``, which
         replaces it) plus ``env_update``, under ``sandbox``; returns a ``Child``. With
         ``exec_python`` (spawn mode) the child execs that interpreter on the bootstrap instead
-        of running the script itself. A ``cgroup`` path in ``sandbox``: the server moves the
-        child into that cgroup before the child goes on."""
+        of running the script itself. ``cgroup_fd`` (when >= 0) is passed on to the child, which
+        waits on it for the runner to have moved it into the run's cgroup."""
         sock = await self._ensure_started()
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
@@ -81,7 +82,8 @@ class ForkServer:
             MARSHAL_VERSION,
         )
         try:
-            await self._send(sock, message, [out_w, err_w, rep_w])
+            fds = [out_w, err_w, rep_w] + ([cgroup_fd] if cgroup_fd >= 0 else [])
+            await self._send(sock, message, fds)
         except OSError:
             self._pending.pop(request_id, None)
             for fd in (out_r, err_r, rep_r):
@@ -182,12 +184,6 @@ class ForkServer:
             else:
                 # The exit may be the very next message: its future must exist before then.
                 pid = message["pid"]
-                if message.get("cgroup_error"):
-                    log.warning(
-                        "could not move process %d into its cgroup: %s",
-                        pid,
-                        message["cgroup_error"],
-                    )
                 exited: _Exit = asyncio.get_running_loop().create_future()
                 self._exits[pid] = exited
                 started.set_result((pid, exited))

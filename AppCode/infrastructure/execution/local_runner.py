@@ -161,6 +161,29 @@ class LocalRunner:
     # -- launching ---------------------------------------------------------------------------
 
     async def _launch(self, request: LaunchRequest, sandbox: ScriptSandbox | None) -> Child:
+        cgroup_r = cgroup_w = -1
+        if sandbox is not None and sandbox.cgroup:
+            cgroup_r, cgroup_w = os.pipe()
+        try:
+            child = await self._start(request, sandbox, cgroup_r)
+        except BaseException:
+            if cgroup_w >= 0:
+                os.close(cgroup_w)
+            raise
+        finally:
+            if cgroup_r >= 0:
+                os.close(cgroup_r)
+        if sandbox is not None and sandbox.cgroup:
+            # Moving a process into a cgroup waits for an RCU grace period (~10 ms on cgroup
+            # v1): done here, off the loop, while the child starts up; it waits for the verdict.
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._join_cgroup, sandbox.cgroup, child.pid, cgroup_w
+            )
+        return child
+
+    async def _start(
+        self, request: LaunchRequest, sandbox: ScriptSandbox | None, cgroup_fd: int
+    ) -> Child:
         python = request.python or sys.executable
         cwd = request.cwd or os.path.dirname(request.script_path)
         run_env = dict(request.env)
@@ -176,8 +199,6 @@ class LocalRunner:
             # (of any Python), applying the sandbox's kernel layers in between (see forkserver.py).
             spawn = request.start_method != "forkserver"
             server = self._fork_server(sys.executable if spawn else python)
-            if policy is not None and sandbox is not None and sandbox.cgroup:
-                policy["cgroup"] = sandbox.cgroup  # the server moves the child in
             return await server.launch(
                 request.script_path,
                 list(request.args),
@@ -186,30 +207,17 @@ class LocalRunner:
                 full_env,
                 policy,
                 exec_python=python if spawn else None,
+                cgroup_fd=cgroup_fd,
             )
         if full_env is not None:
             env = _encoded(full_env)
         else:
             env = {**self._base_env, **_encoded(run_env)} if run_env else self._base_env
-        script, args = request.script_path, list(request.args)
-        if sandbox is None or not sandbox.cgroup:
-            return self._spawn(python, script, args, cwd, env, policy, sandbox)
-        # The child waits on a pipe until it is in its cgroup. Moving a process into a cgroup
-        # waits for an RCU grace period (~10 ms on cgroup v1 when none happened lately): done
-        # off the loop while the child starts up.
-        cgroup_r, cgroup_w = os.pipe()
-        try:
-            policy = {**(policy or {}), "cgroup_fd": cgroup_r}  # passed with the same number
-            child = self._spawn(python, script, args, cwd, env, policy, sandbox)
-        except BaseException:
-            os.close(cgroup_w)
-            raise
-        finally:
-            os.close(cgroup_r)
-        await asyncio.get_running_loop().run_in_executor(
-            None, self._join_cgroup, sandbox.cgroup, child.pid, cgroup_w
+        if policy is not None and cgroup_fd >= 0:
+            policy["cgroup_fd"] = cgroup_fd  # passed with the same number
+        return self._spawn(
+            python, request.script_path, list(request.args), cwd, env, policy, sandbox
         )
-        return child
 
     def _join_cgroup(self, path: str, pid: int, verdict_fd: int) -> None:
         """Move the child into its cgroup, then tell it whether that worked (one byte)."""

@@ -3,9 +3,8 @@
 Standard library only, like the bootstrap (it may run under a user's virtualenv). In order:
 
 1. ``cgroup``: the run's pids cgroup (a process cap, and every descendant is found and killed
-   after the run, double-forked daemons included), when the runner made one; the fork server
-   (or, for a child started with Popen, the runner) moves the process into it and says so on
-   ``cgroup_fd`` (see ``_await_cgroup``);
+   after the run, double-forked daemons included), when the runner made one; the runner moves
+   the process into it and says so on ``cgroup_fd`` (see ``_await_cgroup``);
 2. ``namespaces`` (strict, where unprivileged user namespaces work; an extra, never required):
    new user, IPC and UTS namespaces, and a network namespace when the network is off (only a
    loopback device, down: nothing is reachable, UDP and raw sockets included);
@@ -267,10 +266,10 @@ def _missing(policy: dict, layer: str, reason: str) -> bool:  # type: ignore[typ
 
 
 def _await_cgroup(fd: int) -> bool:
-    """Wait until this process is in the run's pids cgroup.
+    """Wait until the runner has moved this process into the run's pids cgroup.
 
-    The fork server (or, for a child started with Popen, the runner while this process starts
-    up) does the move, and then writes one byte: ``1`` joined, ``0`` not.
+    The runner does the move (a cgroup-v1 migration waits for an RCU grace period, ~10 ms)
+    while this process starts up, and then writes one byte: ``1`` joined, ``0`` not.
     """
     try:
         verdict = os.read(fd, 1)
