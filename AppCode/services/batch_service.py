@@ -211,7 +211,7 @@ class BatchService:
         honour_pins: bool = True,
     ) -> BatchHandle:
         pins = self._link_library_scripts(executions)
-        run_dir = self._runs_dir / batch.id
+        run_dir = str(self._runs_dir / batch.id)
         pinned: dict[str, SandboxPolicy] = {}
         plans = {}
         for e in executions:
@@ -222,7 +222,7 @@ class BatchService:
                     pinned[pin] = self._policies.resolve(pin)
                 chosen = pinned[pin]
             plans[e.id] = LaunchPlan(
-                log_path=str(run_dir / f"{e.id}.log"),
+                log_path=os.path.join(run_dir, f"{e.id}.log"),
                 sandbox=chosen if chosen.enabled else None,
             )
         for execution in executions:

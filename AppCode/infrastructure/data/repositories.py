@@ -144,8 +144,9 @@ class SqlBatchRepository:
         self._session.add(_batch_row(batch, now))
         self._session.flush()
         if executions:
-            self._session.execute(
-                insert(ExecutionRow), [execution_values(e, now) for e in executions]
+            # Core, not the ORM's bulk insert: 10,000 rows in ~0.3 s less (bench E).
+            self._session.connection().execute(
+                _INSERT_EXECUTION, [execution_values(e, now) for e in executions]
             )
         batch.created_at = now
         for execution in executions:
@@ -317,6 +318,7 @@ _MARK_RUNNING = (
         )
     )
 )
+_INSERT_EXECUTION = insert(ExecutionRow.__table__)
 _INSERT_ATTEMPT = insert(ExecutionAttemptRow.__table__)
 _INSERT_METRIC = insert(PerformanceMetricRow.__table__)
 
