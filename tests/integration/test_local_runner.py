@@ -726,6 +726,26 @@ def test_a_silent_script_runs_without_a_flushing_thread(h: Harness) -> None:
     )
 
 
+def test_a_first_print_that_cannot_start_the_flushing_thread_still_prints(h: Harness) -> None:
+    """At its process or memory cap a script may have no thread left when it first prints:
+    the print works, and the output arrives (at exit) all the same."""
+    script = h.script(
+        "no_threads.py",
+        """\
+        import _thread
+
+        def refuse(*args, **kwargs):
+            raise RuntimeError("can't start new thread")
+
+        _thread.start_new_thread = refuse
+        print("still printed")
+        """,
+    )
+    result = h.run_one(h.request(script))
+    assert result.outcome.status is SUCCEEDED, result.outcome.error_message
+    assert result.text() == "still printed\n"
+
+
 # -- measurements ----------------------------------------------------------------------------
 
 
