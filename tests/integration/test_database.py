@@ -215,3 +215,49 @@ def test_a_new_database_made_in_one_step_equals_the_migrated_one(tmp_path: Path)
     assert Migrator(fresh).current() is None
     fresh.dispose()
     migrated.dispose()
+
+
+def test_a_batch_stores_each_executions_own_results(engine) -> None:  # type: ignore[no-untyped-def]
+    """Result columns that are None for every row are left out of the insert: a batch that
+    mixes finished and pending executions keeps every value of each."""
+    from datetime import UTC, datetime
+
+    from AppCode.core.domain.ids import new_id
+    from AppCode.core.domain.models import Batch, Execution, ExecutionStatus, RunOptions
+
+    uow = make_uow(engine)
+    batch = Batch(new_id(), RunOptions(jobs=1))
+    done = Execution(
+        new_id(),
+        batch.id,
+        0,
+        "/s/done.py",
+        status=ExecutionStatus.FAILED,
+        exit_code=3,
+        started_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        error_type="SystemExit",
+        error_message="exit code 3",
+        pid=1234,
+    )
+    pending = Execution(new_id(), batch.id, 1, "/s/pending.py")
+    with uow() as work:
+        work.batches.add(batch, [done, pending])
+        work.commit()
+    with uow() as work:
+        stored = {e.script_path: e for e in work.executions.of_batch(batch.id)}
+    first, second = stored["/s/done.py"], stored["/s/pending.py"]
+    assert (first.status, first.exit_code, first.error_message, first.pid) == (
+        ExecutionStatus.FAILED,
+        3,
+        "exit code 3",
+        1234,
+    )
+    assert first.started_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert first.finished_at is None and first.cpu_s is None
+    assert (second.status, second.exit_code, second.started_at, second.pid) == (
+        ExecutionStatus.PENDING,
+        None,
+        None,
+        None,
+    )
+    assert second.sandbox is None and second.args == () and second.attempts == 0
