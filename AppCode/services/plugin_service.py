@@ -133,6 +133,9 @@ class PluginService:
         # change to the plugins' states bumps the generation, so an older answer is not kept.
         self._hears_executions: bool | None = None
         self._generation = 0
+        # Guards the two above and the dispatcher thread; never held while plugins load or run,
+        # so the engine's thread, which takes it, never waits for them.
+        self._state_lock = threading.Lock()
         self._listeners: list[Callable[[PluginProblem], None]] = []
 
     # -- what adapters call --------------------------------------------------------------------
@@ -258,8 +261,7 @@ class PluginService:
             return
         if isinstance(event, _Heard):
             if isinstance(event, BatchStarted):
-                with self._lock:
-                    self._states_changed()
+                self._states_changed()
             self._ensure_dispatcher()
             self._queue.put((event, self._generation))
 
@@ -297,7 +299,7 @@ class PluginService:
     # -- the dispatcher thread -----------------------------------------------------------------
 
     def _ensure_dispatcher(self) -> None:
-        with self._lock:
+        with self._state_lock:  # on the engine's thread: not the lock plugins load under
             if self._dispatcher is None or not self._dispatcher.is_alive():
                 self._dispatcher = threading.Thread(
                     target=self._dispatch, name="plugin-dispatcher", daemon=True
@@ -323,8 +325,11 @@ class PluginService:
             if isinstance(event, BatchStarted):
                 self._refresh_states()
             active = [p for p in self._loaded().values() if p.active]
-            if isinstance(event, BatchStarted) and generation == self._generation:
-                self._hears_executions = any("on_execution_finished" in p.impls for p in active)
+        if isinstance(event, BatchStarted):
+            hears = any("on_execution_finished" in p.impls for p in active)
+            with self._state_lock:
+                if generation == self._generation:
+                    self._hears_executions = hears
         if isinstance(event, BatchStarted):
             self._broadcast(
                 active, "on_batch_started", {"batch": event.batch, "executions": event.executions}
@@ -580,9 +585,10 @@ class PluginService:
 
     def _states_changed(self) -> None:
         """A plugin may have become active: queue every event again until the next batch's
-        start has worked out who listens (call with the lock held)."""
-        self._generation += 1
-        self._hears_executions = None
+        start has worked out who listens."""
+        with self._state_lock:
+            self._generation += 1
+            self._hears_executions = None
 
     def _store(self, plugin: _Plugin) -> None:
         with self._uow() as uow:
