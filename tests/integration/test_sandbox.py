@@ -57,8 +57,10 @@ MAX_PROCESSES = 20
 GONE_WITHIN_S = 5.0
 SECRET_NAME = "SB_SANDBOX_TEST_SECRET"
 # "spawn-popen": spawn as on macOS and Windows (subprocess.Popen, every layer applied in the new
-# interpreter) rather than through the fork server, so that path is tested on Linux too.
+# interpreter) rather than through the fork server, so that path is tested on Linux too. Like
+# there, it has no pids cgroup: the cgroups belong to the fork server's cells.
 METHODS = ["spawn", "spawn-popen", "forkserver"]
+FORK_SERVER_METHODS = ["spawn", "forkserver"]
 
 
 # -- what this machine's kernel offers ------------------------------------------------------------
@@ -104,12 +106,14 @@ USER_NAMESPACES = _user_namespaces()
 EXPECTED_LAYERS = [*(["cgroup"] if CGROUP else []), "rlimits", "landlock", "seccomp", "audit"]
 
 
-def expected_layers(policy: str) -> list[str]:
-    """What every run under ``policy`` must record: strict adds namespaces where it can."""
+def expected_layers(policy: str, method: str) -> list[str]:
+    """What every run under ``policy`` must record: strict adds namespaces where it can; runs
+    not started by the fork server have no cgroup."""
+    layers = [layer for layer in EXPECTED_LAYERS if method != "spawn-popen" or layer != "cgroup"]
     if policy == "strict" and USER_NAMESPACES:
-        at = 1 if CGROUP else 0
-        return [*EXPECTED_LAYERS[:at], "namespaces", *EXPECTED_LAYERS[at:]]
-    return EXPECTED_LAYERS
+        at = 1 if layers[0] == "cgroup" else 0
+        return [*layers[:at], "namespaces", *layers[at:]]
+    return layers
 
 
 needs_kernel_layers = pytest.mark.skipif(
@@ -382,6 +386,7 @@ class Hostile:
 
         problems: list[str] = []
         name = policy_name or policy
+        layers = expected_layers(name, method)
         records = set()
         for case in cases:
             e = executions[case.name]
@@ -405,9 +410,9 @@ class Hostile:
             if name == "off":
                 if record.get("layers"):
                     found.append(f"no sandbox layer may apply under 'off': {record}")
-            elif record != {"policy": name, "layers": expected_layers(name), "degraded": False}:
+            elif record != {"policy": name, "layers": layers, "degraded": False}:
                 found.append(
-                    f"sandbox record should be policy {name!r}, layers {expected_layers(name)}, "
+                    f"sandbox record should be policy {name!r}, layers {layers}, "
                     f"not degraded; it is {record}"
                 )
             problems.extend(f"{case.name}: {p} — {seen}" for p in found)
@@ -910,7 +915,7 @@ PROCESS_CASES = [
 
 @needs_kernel_layers
 @needs_cgroup
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", FORK_SERVER_METHODS)
 def test_process_cap_stops_fork_bombs_and_daemons_do_not_survive(
     hostile: Hostile, tmp_path: Path, method: str
 ) -> None:
@@ -934,22 +939,120 @@ def test_process_cap_stops_fork_bombs_and_daemons_do_not_survive(
 
 @needs_kernel_layers
 @needs_cgroup
-@pytest.mark.parametrize("method", METHODS)
-def test_a_cgroup_a_child_cannot_join_degrades_the_run_or_refuses_it(
+@pytest.mark.parametrize("method", FORK_SERVER_METHODS)
+def test_a_cell_reuses_its_cgroup_and_each_run_gets_its_own_cap_and_a_clean_one(
+    app, tmp_path: Path, method: str
+) -> None:  # type: ignore[no-untyped-def]
+    """One job, so one cell runs every script in turn in the same cgroup: a run's daemon is
+    killed before the next run starts, and each run has its own policy's cap (pinned
+    policies differ), counted without the cell."""
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    daemon_pid = folder / "daemon.pid"
+    (folder / "a_daemon.py").write_text(
+        textwrap.dedent(
+            f"""\
+            import os, time
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    open({str(daemon_pid)!r}, "w").write(str(os.getpid()))
+                    time.sleep(120)
+                os._exit(0)
+            deadline = time.monotonic() + 10
+            while not os.path.exists({str(daemon_pid)!r}):
+                assert time.monotonic() < deadline, "the daemon did not start"
+                time.sleep(0.01)
+            """
+        )
+    )
+    census = textwrap.dedent(
+        """\
+        import os
+        procs = open(f"/proc/{os.getpid()}/cgroup").read()
+        path = next(l.split(":")[2] for l in procs.splitlines() if ":pids:" in l)
+        base = "/sys/fs/cgroup/pids" + path
+        cap = open(base + "/pids.max").read().strip()
+        print(cap, len(open(base + "/cgroup.procs").read().split()))
+        """
+    )
+    (folder / "b_census.py").write_text(census)
+    (folder / "c_census_pinned.py").write_text(census)
+    (tmp_path / "five.toml").write_text('base = "standard"\nmax_processes = 5\n')
+    (tmp_path / "seven.toml").write_text('base = "standard"\nmax_processes = 7\n')
+    service, scripts = app.batch_service(), app.script_service()
+    scripts.add([str(folder)])
+    pinned = next(s for s in scripts.list() if s.path.endswith("c_census_pinned.py"))
+    scripts.set_policy(pinned.path, str(tmp_path / "five.toml"))
+    handle = service.start(
+        {
+            "paths": [str(folder)],
+            "jobs": 1,
+            "start_method": method,
+            "sandbox_policy": str(tmp_path / "seven.toml"),
+        }
+    )
+    assert service.wait(handle, 60)
+    runs = {Path(e.script_path).stem: e for e in handle.executions}
+    assert all(e.status is S.SUCCEEDED for e in runs.values()), runs
+    assert all(e.sandbox["layers"][0] == "cgroup" for e in runs.values())
+
+    def census(name: str) -> str:
+        return Path(runs[name].log_path or "").read_text().strip()
+
+    # The daemon was gone before the next run looked: only the cell and the script are there.
+    assert census("b_census") == "8 2"
+    assert census("c_census_pinned") == "6 2"
+    assert not psutil.pid_exists(int(daemon_pid.read_text()))
+
+
+@needs_cgroup
+def test_the_cgroups_of_a_killed_app_are_removed_with_what_its_scripts_left() -> None:
+    """An app killed with -9 leaves its base cgroup (and its cells' cgroups, maybe with a daemon
+    in one): the next start removes them. A live app's are left alone."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    sleep = [sys.executable, "-c", "import time; time.sleep(120)"]
+    daemon, live_app = subprocess.Popen(sleep), subprocess.Popen(sleep)
+    dead_base = Path(f"/sys/fs/cgroup/pids/scriptbatch-{gone.pid}")
+    live_base = Path(f"/sys/fs/cgroup/pids/scriptbatch-{live_app.pid}")
+    cell = dead_base / "cell-1"
+    try:
+        cell.mkdir(parents=True)
+        (cell / "cgroup.procs").write_text(str(daemon.pid))
+        live_base.mkdir()
+        cgroups = PidsCgroups.available()
+        assert cgroups is not None
+        cgroups.close()
+        assert daemon.wait(timeout=10) == -signal.SIGKILL
+        assert not dead_base.exists()
+        assert live_base.exists()
+    finally:
+        for process in (daemon, live_app):
+            process.kill()
+            process.wait()
+        for path in (cell, dead_base, live_base):
+            if path.exists():
+                path.rmdir()
+
+
+@needs_kernel_layers
+@needs_cgroup
+@pytest.mark.parametrize("method", FORK_SERVER_METHODS)
+def test_a_cell_that_cannot_join_its_cgroup_degrades_the_run_or_refuses_it(
     app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    """The runner moves each child into its cgroup and tells it the verdict: a failed move is
-    "degraded" (no cgroup layer) where the policy allows it, else the script never runs."""
+    """A cell moves itself into its cgroup and says whether that worked: runs in a cell that
+    could not are "degraded" (no cgroup layer) where the policy allows it, else the script
+    never runs."""
     fakes = tmp_path / "not-cgroups"
 
-    def not_a_cgroup(self: PidsCgroups, execution_id: str, max_pids: int) -> str:
-        path = fakes / execution_id  # a plain folder: it has no cgroup.procs to write to
+    def not_a_cgroup(self: PidsCgroups, name: str) -> str:
+        path = fakes / name  # a plain folder: it has no cgroup.procs to write to
         path.mkdir(parents=True)
         return str(path)
 
     monkeypatch.setattr(PidsCgroups, "create", not_a_cgroup)
-    if method == "spawn-popen":
-        monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
     folder = tmp_path / "scripts"
     folder.mkdir()
     marker = folder / "ran.txt"
@@ -960,11 +1063,7 @@ def test_a_cgroup_a_child_cannot_join_degrades_the_run_or_refuses_it(
     for policy in ("standard", str(tmp_path / "unyielding.toml")):
         marker.unlink(missing_ok=True)
         handle = service.start(
-            {
-                "paths": [str(folder / "s.py")],
-                "sandbox_policy": policy,
-                "start_method": "spawn" if method == "spawn-popen" else method,
-            }
+            {"paths": [str(folder / "s.py")], "sandbox_policy": policy, "start_method": method}
         )
         assert service.wait(handle, 60)
         outcomes[policy] = (handle.executions[0], marker.exists())

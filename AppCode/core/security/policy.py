@@ -148,7 +148,6 @@ class ScriptSandbox:
     temp_dir: str
     write_paths: tuple[str, ...] = ()
     read_paths: tuple[str, ...] = ()  # empty = reads are not restricted
-    cgroup: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
     def to_child(self) -> dict[str, Any]:

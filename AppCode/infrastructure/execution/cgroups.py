@@ -1,8 +1,10 @@
-"""Per-run pids cgroups: a process cap, and every process of a run found after it ends.
+"""Pids cgroups for the sandbox: a process cap, and every process of a run found after it ends.
 
 A script's process tree can leave its process group (``setsid``, double-forked daemons); a
-cgroup holds all of them whatever they do. Used where this process may create cgroups: a
-writable cgroup-v1 ``pids`` hierarchy (root), or a delegated cgroup-v2 subtree with the pids
+cgroup holds all of them whatever they do. Each cgroup belongs to a fork server cell (see
+``forkserver.py``), which runs one script at a time inside it; the runner sets the cap before
+each run and kills what a run left behind after it. Used where this process may create cgroups:
+a writable cgroup-v1 ``pids`` hierarchy (root), or a delegated cgroup-v2 subtree with the pids
 controller. Elsewhere the runner falls back to process-group kills (``available()`` is None).
 """
 
@@ -20,11 +22,12 @@ _V2_ROOT = Path("/sys/fs/cgroup")
 
 
 class PidsCgroups:
-    """Creates ``<base>/<execution id>`` cgroups with ``pids.max`` and empties them."""
+    """Creates ``<base>/<name>`` cgroups, caps them (``pids.max``) and empties them."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
         self._base = str(base)
+        self._limits: dict[str, int | None] = {}  # path -> the cap last written
 
     @classmethod
     def available(cls) -> PidsCgroups | None:
@@ -33,6 +36,7 @@ class PidsCgroups:
             if candidate is None:
                 continue
             try:
+                _sweep(candidate.parent)
                 candidate.mkdir(exist_ok=True)
                 probe = candidate / "probe"
                 probe.mkdir(exist_ok=True)
@@ -43,29 +47,31 @@ class PidsCgroups:
                 continue
         return None
 
-    def create(self, execution_id: str, max_pids: int) -> str:
-        path = f"{self._base}/{execution_id}"
+    def create(self, name: str) -> str:
+        """A cgroup ``<base>/<name>`` (no cap yet); returns its path."""
+        path = f"{self._base}/{name}"
         try:
             os.mkdir(path)
         except FileExistsError:
             pass
+        self._limits[path] = None
+        return path
+
+    def limit(self, path: str, max_pids: int) -> None:
+        """Cap the cgroup at ``max_pids`` processes and threads (0 = no cap); written only when
+        it changes."""
+        if self._limits.get(path) == max_pids:
+            return
         fd = os.open(f"{path}/pids.max", os.O_WRONLY)
         try:
             os.write(fd, (str(max_pids) if max_pids > 0 else "max").encode())
         finally:
             os.close(fd)
-        return path
+        self._limits[path] = max_pids
 
-    def join(self, path: str, pid: int) -> None:
-        """Move process ``pid`` into the cgroup (raises OSError if it cannot be moved)."""
-        fd = os.open(f"{path}/cgroup.procs", os.O_WRONLY)
-        try:
-            os.write(fd, str(pid).encode())
-        finally:
-            os.close(fd)
-
-    def kill_all(self, path: str) -> int:
-        """SIGKILL every process in the cgroup until it is empty; returns how many."""
+    def kill_all(self, path: str, keep: int | None = None) -> int:
+        """SIGKILL every process in the cgroup but ``keep`` until none is left; returns how
+        many."""
         killed = 0
         procs = f"{path}/cgroup.procs"
         for _ in range(50):  # a fork bomb may still be forking while we kill
@@ -74,6 +80,7 @@ class PidsCgroups:
                     pids = [int(p) for p in fh.read().split()]
             except (OSError, ValueError):
                 return killed
+            pids = [pid for pid in pids if pid != keep]
             if not pids:
                 return killed
             for pid in pids:
@@ -85,7 +92,7 @@ class PidsCgroups:
         return killed
 
     def close(self) -> None:
-        """Remove this process's base cgroup (the runs' cgroups are gone already)."""
+        """Remove this process's base cgroup (the cells' cgroups are gone already)."""
         try:
             self.base.rmdir()
         except OSError:
@@ -94,6 +101,7 @@ class PidsCgroups:
     def remove(self, path: str) -> None:
         """Delete the cgroup, killing what is still in it (a process still dying keeps it a
         moment longer)."""
+        self._limits.pop(path, None)
         for _ in range(100):
             try:
                 os.rmdir(path)
@@ -103,6 +111,27 @@ class PidsCgroups:
             except OSError:
                 self.kill_all(path)
         log.warning("could not remove cgroup %s", path)
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the base cgroups of ScriptBatch processes that are gone (killed, crashed), with
+    whatever their scripts left running in them."""
+    for base in parent.glob("scriptbatch-*"):
+        try:
+            os.kill(int(base.name.rpartition("-")[2]), 0)
+            continue  # alive (or a pid reused: left alone either way)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        gone = PidsCgroups(base)
+        for cgroup in (path for path in base.iterdir() if path.is_dir()):
+            gone.remove(str(cgroup))
+        gone.close()
+        if not base.exists():
+            log.info("removed the cgroups of a ScriptBatch process that is gone: %s", base)
 
 
 def _v1_base() -> Path | None:

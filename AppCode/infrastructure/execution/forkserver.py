@@ -17,15 +17,28 @@ threaded) would cost several ms and can deadlock. Messages on the control socket
 - runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec"}``
   (``env``, when present, replaces the environment: strict policies scrub it; ``exec``, when
   present, is the interpreter to exec for a spawned script) with three file
-  descriptors attached (the child's stdout, stderr and report pipe ends), and a fourth when the
-  run has a cgroup (the runner writes on it once it has moved the child in); the server was started
+  descriptors attached (the child's stdout, stderr and report pipe ends); the server was started
   with the children's base environment, so a request carries only the run's own variables;
-- server -> runner: ``{"id", "pid"}`` once forked, or ``{"id", "error"}``;
-  ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child ends.
+- runner -> server: ``{"id", "cell": CGROUP}`` with one file descriptor attached (a new control
+  socket): fork a *cell* (below);
+- server -> runner: ``{"id", "pid"}`` once forked, ``{"id", "cell": pid}`` for a cell, or
+  ``{"id", "error"}``; ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child
+  ends.
+
+**Cells** carry the sandbox's per-run pids cgroups. Moving a process into a cgroup waits for an
+RCU grace period (~10 ms on this kind of machine whenever moves are more than a few ms apart),
+during which the script could not start; a process forked inside a cgroup is in it from its first
+instruction, for free. So a cell is a fork of this server that moves itself into a cgroup of its
+own once, and then serves the runner on its own control socket exactly as this server does: one
+script at a time (the runner's rule), each forked inside the cell's cgroup. Between two scripts
+the runner kills whatever the last one left in the cgroup. A cell is the subreaper of its scripts'
+orphans (it reaps them, so none lingers in the cgroup as a zombie), and its first message says
+whether it joined the cgroup: ``{"ready": 1, "joined": bool}``.
 
 When the app dies, the server gets SIGTERM (``PR_SET_PDEATHSIG``) and kills the process group
 of every script it forked, grandchildren included, before it exits; it does the same when the
-control socket closes. Each child also dies with the server (``PR_SET_PDEATHSIG``).
+control socket closes. Each child also dies with the server (``PR_SET_PDEATHSIG``); each cell gets
+SIGTERM when the server dies and does the same for its own scripts.
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ import bootstrap  # this file runs as a script; bootstrap.py sits beside it
 del sys.modules["bootstrap"]
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 MARSHAL_VERSION = 4  # read by every Python 3 since 3.4: the server may run another interpreter
 READY = b"ready"  # the server's first message, once it is warm
 _wakeup_fds: tuple[int, ...] = ()
@@ -72,15 +86,20 @@ _prctl = None
 
 
 def _set_pdeathsig(sig: int) -> None:
-    """Get ``sig`` when the parent dies; Linux only, silently skipped elsewhere. The libc
-    handle is made once, here in the server (each child would pay ~0.3 ms for it)."""
+    """Get ``sig`` when the parent dies; Linux only, silently skipped elsewhere."""
+    _prctl_call(_PR_SET_PDEATHSIG, sig)
+
+
+def _prctl_call(option: int, value: int) -> None:
+    """``prctl(option, value)``; Linux only, silently skipped elsewhere. The libc handle is made
+    once, here in the server (each child would pay ~0.3 ms for it)."""
     global _prctl
     try:
         if _prctl is None:
             import ctypes
 
             _prctl = ctypes.CDLL(None, use_errno=True).prctl
-        _prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        _prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError, ImportError):
         pass
 
@@ -109,8 +128,6 @@ def _child(request: dict, fds: list[int], control: _socket.socket) -> None:
         for fd in _wakeup_fds:
             os.close(fd)
         stdout_fd, stderr_fd, report_fd = fds[:3]
-        if len(fds) > 3:  # the run's cgroup: the runner says when the child is in it
-            request["sandbox"] = dict(request["sandbox"], cgroup_fd=fds[3])
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
@@ -149,8 +166,6 @@ def _exec_bootstrap(request: dict, report_fd: int) -> None:
     """
     policy = request.get("sandbox")
     sandbox = bootstrap._sandbox()
-    if policy and policy.get("cgroup_fd") is not None:
-        os.set_inheritable(policy["cgroup_fd"], True)
     if policy and sandbox.survives_exec(policy):
         try:
             layers, degraded = sandbox.apply_kernel_layers(policy)
@@ -193,6 +208,8 @@ def _interpreter_exit() -> None:
 
 def serve(control: _socket.socket) -> None:
     global _wakeup_fds
+    for fd in _wakeup_fds:  # a cell: the server's own
+        os.close(fd)
     wake_r, wake_w = os.pipe()
     _wakeup_fds = (wake_r, wake_w)
     os.set_blocking(wake_r, False)
@@ -218,6 +235,9 @@ def serve(control: _socket.socket) -> None:
             if not message:
                 _kill_children_and_exit(children)  # the app closed the socket or died
             request = marshal.loads(message)
+            if "cell" in request:
+                _fork_cell(request, fds, control)
+                continue
             if request.get("sandbox"):
                 bootstrap._sandbox().prepare(request["sandbox"])
             # Objects made so far stay out of the child's garbage collections, which would
@@ -239,6 +259,51 @@ def serve(control: _socket.socket) -> None:
             _reap(control, children)
 
 
+def _fork_cell(request: dict, fds: list[int], control: _socket.socket) -> None:
+    """Fork a cell (see the module's docstring) that serves on the socket sent with the
+    request. Its exit is not reported: the runner sees its socket close."""
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in fds:
+            os.close(fd)
+        _send(control, {"id": request["id"], "error": str(exc)})
+        return
+    if pid == 0:
+        try:
+            _signal.set_wakeup_fd(-1)
+            _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # until serve() sets its own
+            control.close()
+            _set_pdeathsig(_signal.SIGTERM)
+            _prctl_call(_PR_SET_CHILD_SUBREAPER, 1)
+            own = _socket.socket(fileno=fds[0])
+            own.send(marshal.dumps({"ready": 1, "joined": _join(request["cell"])}))
+            serve(own)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    _send(control, {"id": request["id"], "cell": pid})
+
+
+def _join(cgroup: str) -> bool:
+    """Move this process into ``cgroup`` (its children are born there); False if it cannot."""
+    try:
+        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        finally:
+            os.close(fd)
+        return True
+    except OSError:
+        return False
+
+
 def _receive(control: _socket.socket) -> tuple[bytes, list[int]]:
     """One request and the file descriptors sent with it (``socket.recv_fds`` without the
     socket module)."""
@@ -252,15 +317,19 @@ def _receive(control: _socket.socket) -> tuple[bytes, list[int]]:
 
 
 def _reap(control: _socket.socket, children: set[int]) -> None:
-    while children:
+    """Reap every ended child; report the scripts' (a cell also reaps its scripts' orphans, and
+    the server its cells)."""
+    while True:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
-        children.discard(pid)
-        _send(control, {"exit": pid, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime})
+        if pid in children:
+            children.discard(pid)
+            cpu_s = usage.ru_utime + usage.ru_stime
+            _send(control, {"exit": pid, "status": status, "cpu_s": cpu_s})
 
 
 def _send(control: _socket.socket, message: dict) -> None:

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from AppCode.core.domain.models import ExecutionStatus, RunOptions
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, OutputSink, StartedSink
@@ -79,6 +80,29 @@ def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
     return {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
 
 
+def _through_fork_server(request: LaunchRequest) -> bool:
+    return request.start_method == "forkserver" or SPAWN_THROUGH_FORK_SERVER
+
+
+def _server_python(request: LaunchRequest) -> str:
+    """The interpreter of the fork server that starts ``request``: its own for forkserver, the
+    app's for spawn (the child execs the chosen one)."""
+    if request.start_method == "forkserver":
+        return request.python or sys.executable
+    return sys.executable
+
+
+@dataclass
+class _Cell:
+    """A fork server cell (see ``forkserver.py``): scripts forked by it are born in ``cgroup``,
+    which it joined (``joined``) or, on a machine that would not let it, did not."""
+
+    python: str  # the fork server's interpreter
+    server: ForkServer
+    cgroup: str
+    joined: bool
+
+
 class LocalRunner:
     """Runs attempts as local child processes (the runner port's local implementation)."""
 
@@ -95,6 +119,8 @@ class LocalRunner:
         self._base_env = _encoded(child_environment({}))
         bootstrap.precompile()
         self._cgroup_manager: PidsCgroups | object | None = _UNKNOWN
+        self._free_cells: list[_Cell] = []
+        self._cell_count = 0
         self._resolved_paths: dict[SandboxPolicy, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._real_dirs: dict[str, str] = {}
 
@@ -122,9 +148,11 @@ class LocalRunner:
                     "FileNotFoundError", message, time.monotonic() - began
                 )
             sandbox = self._prepare_sandbox(request)
+            cell: _Cell | None = None
             try:
                 try:
-                    child = await self._launch(request, sandbox)
+                    cell = await self._take_cell(request, sandbox)
+                    child = await self._launch(request, sandbox, cell)
                 except OSError as exc:
                     message = f"could not start the script: {exc}"
                     writer.note(message)
@@ -133,10 +161,10 @@ class LocalRunner:
                     )
                 on_started(child.pid, child.started_at)
                 return await self._supervise(
-                    request, child, writer, on_output, cancel, began, sandbox
+                    request, child, writer, on_output, cancel, began, sandbox, cell
                 )
             finally:
-                self._release_sandbox(sandbox)
+                await self._release(sandbox, cell)
         finally:
             writer.close()
 
@@ -145,7 +173,10 @@ class LocalRunner:
         return None
 
     async def aclose(self) -> None:
-        """Stop the fork servers and close the lifeline (no script may be running)."""
+        """Stop the cells and fork servers and close the lifeline (no script may be running)."""
+        for cell in self._free_cells:
+            await self._discard(cell)
+        self._free_cells.clear()
         for server in self._forkservers.values():
             await server.aclose()
         self._forkservers.clear()
@@ -160,29 +191,8 @@ class LocalRunner:
 
     # -- launching ---------------------------------------------------------------------------
 
-    async def _launch(self, request: LaunchRequest, sandbox: ScriptSandbox | None) -> Child:
-        cgroup_r = cgroup_w = -1
-        if sandbox is not None and sandbox.cgroup:
-            cgroup_r, cgroup_w = os.pipe()
-        try:
-            child = await self._start(request, sandbox, cgroup_r)
-        except BaseException:
-            if cgroup_w >= 0:
-                os.close(cgroup_w)
-            raise
-        finally:
-            if cgroup_r >= 0:
-                os.close(cgroup_r)
-        if sandbox is not None and sandbox.cgroup:
-            # Moving a process into a cgroup waits for an RCU grace period (~10 ms on cgroup
-            # v1): done here, off the loop, while the child starts up; it waits for the verdict.
-            await asyncio.get_running_loop().run_in_executor(
-                None, self._join_cgroup, sandbox.cgroup, child.pid, cgroup_w
-            )
-        return child
-
-    async def _start(
-        self, request: LaunchRequest, sandbox: ScriptSandbox | None, cgroup_fd: int
+    async def _launch(
+        self, request: LaunchRequest, sandbox: ScriptSandbox | None, cell: _Cell | None
     ) -> Child:
         python = request.python or sys.executable
         cwd = request.cwd or os.path.dirname(request.script_path)
@@ -192,13 +202,15 @@ class LocalRunner:
         if sandbox is not None:
             run_env = {**run_env, **sandbox.env}
             policy = sandbox.to_child()
+            if cell is not None:
+                policy["cgroup"] = cell.joined
             if sandbox.policy.scrub_environment:
                 full_env = _scrubbed(child_environment({}), run_env)
-        if request.start_method == "forkserver" or SPAWN_THROUGH_FORK_SERVER:
+        if _through_fork_server(request):
             # Spawn on Linux: the app's own fork server forks and execs a fresh interpreter
             # (of any Python), applying the sandbox's kernel layers in between (see forkserver.py).
             spawn = request.start_method != "forkserver"
-            server = self._fork_server(sys.executable if spawn else python)
+            server = cell.server if cell is not None else self._fork_server(_server_python(request))
             return await server.launch(
                 request.script_path,
                 list(request.args),
@@ -207,32 +219,14 @@ class LocalRunner:
                 full_env,
                 policy,
                 exec_python=python if spawn else None,
-                cgroup_fd=cgroup_fd,
             )
         if full_env is not None:
             env = _encoded(full_env)
         else:
             env = {**self._base_env, **_encoded(run_env)} if run_env else self._base_env
-        if policy is not None and cgroup_fd >= 0:
-            policy["cgroup_fd"] = cgroup_fd  # passed with the same number
         return self._spawn(
             python, request.script_path, list(request.args), cwd, env, policy, sandbox
         )
-
-    def _join_cgroup(self, path: str, pid: int, verdict_fd: int) -> None:
-        """Move the child into its cgroup, then tell it whether that worked (one byte)."""
-        joined = False
-        try:
-            self._cgroup_manager.join(path, pid)  # type: ignore[union-attr]
-            joined = True
-        except OSError as exc:
-            log.warning("could not move process %d into cgroup %s: %s", pid, path, exc)
-        try:
-            os.write(verdict_fd, b"1" if joined else b"0")
-        except OSError:
-            pass  # the child is gone already
-        finally:
-            os.close(verdict_fd)
 
     def _fork_server(self, python: str) -> ForkServer:
         """The warm helper for ``python``, one per interpreter, started on first use."""
@@ -245,8 +239,8 @@ class LocalRunner:
     # -- the sandbox's parent side -----------------------------------------------------------
 
     def _prepare_sandbox(self, request: LaunchRequest) -> ScriptSandbox | None:
-        """A temp dir (TMPDIR and caches point into it), the folders the script may write
-        (and, under strict, read), and a pids cgroup where this machine allows one."""
+        """A temp dir (TMPDIR and caches point into it) and the folders the script may write
+        (and, under strict, read). The pids cgroup is the cell's (``_take_cell``)."""
         policy = request.sandbox
         if policy is None or not policy.enabled:
             return None
@@ -254,15 +248,6 @@ class LocalRunner:
         temp_dir = tempfile.mkdtemp(prefix=f"scriptbatch-{request.execution_id}-")
         real_temp_dir = os.path.join(self._real_dir(temp_dir), os.path.basename(temp_dir))
         cache = os.path.join(temp_dir, "cache")  # created by whoever caches there
-        cgroup = None
-        cgroups = self._cgroups()
-        if cgroups is not None:
-            try:
-                cgroup = cgroups.create(
-                    f"{request.execution_id}-{request.attempt}", policy.max_processes
-                )
-            except OSError:
-                log.warning("could not create a cgroup for %s", request.execution_id, exc_info=True)
         env = {
             "TMPDIR": temp_dir,
             "TEMP": temp_dir,
@@ -277,7 +262,6 @@ class LocalRunner:
             temp_dir=real_temp_dir,
             write_paths=(script_dir, real_temp_dir, *extra_write),
             read_paths=(script_dir, real_temp_dir, *extra_read),
-            cgroup=cgroup,
             env=env,
         )
 
@@ -301,13 +285,62 @@ class LocalRunner:
             self._resolved_paths[policy] = cached
         return cached
 
-    def _release_sandbox(self, sandbox: ScriptSandbox | None) -> None:
-        if sandbox is None:
-            return
-        cgroups = self._cgroup_manager
-        if sandbox.cgroup and cgroups is not None:
-            cgroups.remove(sandbox.cgroup)  # kills what is still in it (daemons included)
-        shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
+    async def _take_cell(
+        self, request: LaunchRequest, sandbox: ScriptSandbox | None
+    ) -> _Cell | None:
+        """A free cell (see ``forkserver.py``) whose cgroup caps the run at the policy's
+        ``max_processes``: sandboxed runs through a fork server, where this machine allows
+        pids cgroups. None otherwise (the run is then held by its process group only)."""
+        if sandbox is None or not _through_fork_server(request):
+            return None
+        cgroups = self._cgroups()
+        if cgroups is None:
+            return None
+        python = _server_python(request)
+        cell = next((c for c in reversed(self._free_cells) if c.python == python), None)
+        if cell is not None:
+            self._free_cells.remove(cell)
+        else:
+            self._cell_count += 1
+            try:
+                path = cgroups.create(f"cell-{self._cell_count}")
+            except OSError:
+                log.warning("could not create a cgroup for a fork server cell", exc_info=True)
+                return None
+            try:
+                server, joined = await self._fork_server(python).fork_cell(path)
+            except OSError:
+                cgroups.remove(path)
+                raise
+            if not joined:
+                log.warning("a fork server cell could not move into its cgroup %s", path)
+            cell = _Cell(python, server, path, joined)
+        if cell.joined:
+            # The cell itself is one of the cgroup's processes.
+            cap = sandbox.policy.max_processes
+            cgroups.limit(cell.cgroup, cap + 1 if cap > 0 else 0)
+        return cell
+
+    async def _release(self, sandbox: ScriptSandbox | None, cell: _Cell | None) -> None:
+        if cell is not None:
+            if cell.server.alive:
+                self._free_cells.append(cell)
+            else:  # killed under a script: its cgroup goes, leftovers included
+                await self._discard(cell)
+        if sandbox is not None:
+            shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
+
+    async def _discard(self, cell: _Cell) -> None:
+        await cell.server.aclose()
+        cgroups = self._cgroups()
+        if cgroups is not None:
+            cgroups.remove(cell.cgroup)  # kills what is still in it, the cell included
+
+    def _kill_leftovers(self, cell: _Cell | None) -> None:
+        """End every process a run left in its cell's cgroup (daemons included), not the cell."""
+        cgroups = self._cgroups()
+        if cell is not None and cell.joined and cgroups is not None:
+            cgroups.kill_all(cell.cgroup, keep=cell.server.pid)
 
     def _cgroups(self) -> PidsCgroups | None:
         if self._cgroup_manager is _UNKNOWN:
@@ -337,8 +370,7 @@ class LocalRunner:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        cgroup_fd = policy.get("cgroup_fd") if policy is not None else None
-        inherited = (rep_w, self._lifeline_r) + ((cgroup_fd,) if isinstance(cgroup_fd, int) else ())
+        inherited = (rep_w, self._lifeline_r)
         try:
             argv = bootstrap.command(python, rep_w, self._lifeline_r, policy, script, args)
             if confined is not None:
@@ -378,6 +410,7 @@ class LocalRunner:
         cancel: asyncio.Event,
         began: float,
         sandbox: ScriptSandbox | None,
+        cell: _Cell | None,
     ) -> AttemptOutcome:
         loop = asyncio.get_running_loop()
         report = bytearray()
@@ -435,8 +468,7 @@ class LocalRunner:
         except TimeoutError:
             pass
         _kill_group(child.pid, signal.SIGKILL)
-        if sandbox is not None and sandbox.cgroup and self._cgroup_manager:
-            self._cgroup_manager.kill_all(sandbox.cgroup)  # type: ignore[attr-defined]
+        self._kill_leftovers(cell)
         for fd in list(open_streams):
             _drain(fd, open_streams[fd], writer, on_output)
         on_report()

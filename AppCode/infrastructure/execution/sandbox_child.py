@@ -3,8 +3,9 @@
 Standard library only, like the bootstrap (it may run under a user's virtualenv). In order:
 
 1. ``cgroup``: the run's pids cgroup (a process cap, and every descendant is found and killed
-   after the run, double-forked daemons included), when the runner made one; the runner moves
-   the process into it and says so on ``cgroup_fd`` (see ``_await_cgroup``);
+   after the run, double-forked daemons included), when the runner has one: the process was
+   forked inside it by a fork server cell (``cgroup`` in the policy: True, or False when the cell
+   could not join it);
 2. ``namespaces`` (strict, where unprivileged user namespaces work; an extra, never required):
    new user, IPC and UTS namespaces, and a network namespace when the network is off (only a
    loopback device, down: nothing is reachable, UDP and raw sockets included);
@@ -200,11 +201,11 @@ def apply(policy: dict, report) -> tuple[list[str], bool]:  # type: ignore[no-un
         layers, degraded = list(before_exec["layers"]), bool(before_exec["degraded"])
     else:
         layers, degraded = apply_kernel_layers(policy)
-    if policy.get("cgroup_fd") is not None:
-        if _await_cgroup(policy["cgroup_fd"]):
-            layers.insert(0, "cgroup")
-        else:
-            degraded = _missing(policy, "process cap (cgroup)", "the runner could not join it")
+    if policy.get("cgroup") is True:
+        layers.insert(0, "cgroup")
+    elif policy.get("cgroup") is False:
+        reason = "the fork server could not move into the run's cgroup"
+        degraded = _missing(policy, "process cap (cgroup)", reason)
     _install_guard(policy, report)
     layers.append("audit")
     _hide_ctypes(policy)
@@ -263,20 +264,6 @@ def _missing(policy: dict, layer: str, reason: str) -> bool:  # type: ignore[typ
     if not policy.get("allow_degraded", True):
         raise SandboxRefusedError(f"the {layer} layer cannot be applied here: {reason}")
     return True
-
-
-def _await_cgroup(fd: int) -> bool:
-    """Wait until the runner has moved this process into the run's pids cgroup.
-
-    The runner does the move (a cgroup-v1 migration waits for an RCU grace period, ~10 ms)
-    while this process starts up, and then writes one byte: ``1`` joined, ``0`` not.
-    """
-    try:
-        verdict = os.read(fd, 1)
-        os.close(fd)
-    except OSError:
-        return False
-    return verdict == b"1"
 
 
 def _interpreter_paths() -> list[str]:
