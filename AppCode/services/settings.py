@@ -9,14 +9,15 @@ The defaults live in default.toml only, so the models declare types and bounds, 
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.utils.resources import bundled_path
@@ -122,15 +123,10 @@ class DatabaseSettings(_Section):
     url: str
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every configuration key of ARCHITECTURE.md, one model per section."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter=_ENV_DELIMITER,
-        extra="forbid",
-        validate_assignment=True,
-    )
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     execution: ExecutionSettings
     sandbox: SandboxSettings
@@ -144,18 +140,6 @@ class Settings(BaseSettings):
     ui: UiSettings
     logging: LoggingSettings
     database: DatabaseSettings
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment first: it overrides the merged TOML files passed in as init arguments.
-        return (env_settings, init_settings)
 
 
 def default_config_file() -> Path:
@@ -180,6 +164,7 @@ def load_settings(user_file: Path | None, *, must_exist: bool = False) -> Settin
                 hint="Check the path given with --config.",
             )
     _deep_merge(merged, user)
+    _deep_merge(merged, _environment())
     try:
         return Settings(**merged)
     except ValidationError as exc:
@@ -215,6 +200,47 @@ def save_user_settings(user_file: Path, settings: Settings) -> None:
         encoding="utf-8",
     )
     os.replace(tmp, user_file)
+
+
+def _environment() -> dict[str, Any]:
+    """The ``SCRIPTBATCH_<SECTION>__<KEY>`` variables as the tables they set (deeper keys, e.g.
+    a plugin's ``SCRIPTBATCH_PLUGINS__EMAIL_NOTIFY__SMTP_HOST``, nest further). Names are
+    case-insensitive; a list key's value is JSON (``'["failed", "timed_out"]'``), any other is
+    passed as text for the models to convert. Variables of no section (``SCRIPTBATCH_HOME``)
+    are not settings."""
+    found: dict[str, Any] = {}
+    for name, value in os.environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(_ENV_DELIMITER)
+        if len(path) < 2 or path[0] not in Settings.model_fields or not all(path):
+            continue
+        table = found
+        for part in path[:-1]:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                break  # a value was given for this table itself: the model reports it
+        else:
+            table[path[-1]] = _env_value(name, value, path)
+    return found
+
+
+def _env_value(name: str, value: str, path: list[str]) -> Any:
+    if len(path) != 2 or not _is_list(path[0], path[1]):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"environment variable {name} is not a list: {value!r}",
+            hint='Give a JSON list, e.g. \'["failed", "timed_out"]\'.',
+        ) from None
+
+
+def _is_list(section: str, key: str) -> bool:
+    model = Settings.model_fields[section].annotation
+    field = model.model_fields.get(key) if isinstance(model, type) else None
+    return field is not None and typing.get_origin(field.annotation) is list
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -59,6 +59,38 @@ def test_environment_overrides_the_user_file(
     assert settings.execution.retry_on == ["failed"]
 
 
+def test_environment_reaches_plugin_tables_and_ignores_what_is_not_a_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_PLUGINS__EMAIL_NOTIFY__SMTP_HOST", "mail.local")
+    monkeypatch.setenv("SCRIPTBATCH_SANDBOX__BLOCKED_MODULES", '["ctypes", "socket"]')
+    monkeypatch.setenv("SCRIPTBATCH_SANDBOX__NETWORK", "true")
+    monkeypatch.setenv("SCRIPTBATCH_HOME", "/somewhere")  # the data directory, not a setting
+    monkeypatch.setenv("SCRIPTBATCH_COLOURS__X", "1")  # no such section: not ours
+    settings = load_settings(None)
+    assert settings.plugins.model_extra == {"email_notify": {"smtp_host": "mail.local"}}
+    assert settings.sandbox.blocked_modules == ["ctypes", "socket"]
+    assert settings.sandbox.network is True
+
+
+def test_a_bad_environment_list_or_key_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__RETRY_ON", "failed")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None)
+    assert "environment variable SCRIPTBATCH_EXECUTION__RETRY_ON is not a list" in (
+        caught.value.message
+    )
+    assert caught.value.hint and "[" in caught.value.hint
+    monkeypatch.delenv("SCRIPTBATCH_EXECUTION__RETRY_ON")
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__JBOS", "2")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None)
+    assert "environment variable SCRIPTBATCH_EXECUTION__JBOS" in caught.value.message
+    assert "unknown key 'jbos' in [execution]" in caught.value.message
+
+
 def test_bad_value_names_the_file_the_key_and_what_is_allowed(tmp_path: Path) -> None:
     user = tmp_path / "my config.toml"
     user.write_text('[execution]\nbackend = "cloud"\n', encoding="utf-8")
