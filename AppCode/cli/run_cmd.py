@@ -208,7 +208,7 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
     )
     try:
         handle: BatchHandle = start()
-        progress.begin(len(handle.executions) or _count(container, handle.batch_id))
+        progress.begin(handle.total)
         interrupted = False
         try:
             while not handle.wait(0.2):
@@ -254,10 +254,6 @@ def _write_reports(container: Container, batch_id: str, reports: list[tuple[str,
             print_error(exc)
             ok = False
     return ok
-
-
-def _count(container: Container, batch_id: str) -> int:
-    return len(container.history_service().batch(batch_id)[1])
 
 
 def _read_each_args(path: str) -> list[list[str]]:

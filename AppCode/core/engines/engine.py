@@ -67,8 +67,9 @@ class LaunchPlan:
 class BatchHandle:
     """A submitted batch: wait for it, or look at its executions (snapshots)."""
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, total: int) -> None:
         self.batch_id = batch.id
+        self.total = total  # executions in the batch
         self._done = threading.Event()
         self._batch = batch
         self._executions: list[Execution] = []
@@ -114,7 +115,7 @@ class _BatchRun:
         self.retry_timers: dict[str, asyncio.TimerHandle] = {}
         self.user_cancelled = False
         self.stopping = False
-        self.handle = BatchHandle(batch)
+        self.handle = BatchHandle(batch, len(executions))
 
 
 class ExecutionEngine:
