@@ -1006,6 +1006,42 @@ def test_a_cell_reuses_its_cgroup_and_each_run_gets_its_own_cap_and_a_clean_one(
     assert not psutil.pid_exists(int(daemon_pid.read_text()))
 
 
+@needs_kernel_layers
+@pytest.mark.parametrize("method", METHODS)
+def test_each_run_gets_a_private_temp_dir_that_is_gone_afterwards(
+    app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:  # type: ignore[no-untyped-def]
+    """TMPDIR is a new folder of the run's own (mode 0700), removed after the run whether the
+    script left it empty or not."""
+    if method == "spawn-popen":
+        monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    show = (
+        "import os, stat\nd = os.environ['TMPDIR']\n"
+        "print(d, oct(stat.S_IMODE(os.stat(d).st_mode)))\n"
+    )
+    (folder / "empty.py").write_text(show)
+    (folder / "full.py").write_text(
+        show
+        + "os.makedirs(os.path.join(d, 'sub'))\nopen(os.path.join(d, 'sub', 'f'), 'w').close()\n"
+    )
+    service = app.batch_service()
+    handle = service.start(
+        {"paths": [str(folder)], "start_method": "spawn" if method == "spawn-popen" else method}
+    )
+    assert service.wait(handle, 60)
+    seen = set()
+    for e in handle.executions:
+        assert e.status is S.SUCCEEDED, (e.error_type, e.error_message)
+        temp_dir, mode = Path(e.log_path or "").read_text().split()
+        assert mode == "0o700"
+        assert Path(temp_dir).name.startswith(f"scriptbatch-{e.id}-")
+        assert not os.path.exists(temp_dir)
+        seen.add(temp_dir)
+    assert len(seen) == 2
+
+
 @needs_cgroup
 def test_the_cgroups_of_a_killed_app_are_removed_with_what_its_scripts_left() -> None:
     """An app killed with -9 leaves its base cgroup (and its cells' cgroups, maybe with a daemon

@@ -328,7 +328,10 @@ class LocalRunner:
             else:  # killed under a script: its cgroup goes, leftovers included
                 await self._discard(cell)
         if sandbox is not None:
-            shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
+            try:
+                os.rmdir(sandbox.temp_dir)  # most scripts leave it empty: no tree walk
+            except OSError:
+                shutil.rmtree(sandbox.temp_dir, ignore_errors=True)
 
     async def _discard(self, cell: _Cell) -> None:
         await cell.server.aclose()
