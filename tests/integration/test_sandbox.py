@@ -43,6 +43,7 @@ from AppCode.core.domain.models import Execution, ExecutionStatus
 from AppCode.core.security.policy import STRICT_ENV_ALLOWED
 from AppCode.infrastructure.execution import local_runner
 from AppCode.infrastructure.execution.cgroups import PidsCgroups
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -82,6 +83,13 @@ def _has_libseccomp() -> bool:
     except OSError:
         return False
     return True
+
+
+def _dead(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE  # left for whoever adopted it to reap
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _pids_cgroup_writable() -> bool:
@@ -1004,6 +1012,57 @@ def test_a_cell_reuses_its_cgroup_and_each_run_gets_its_own_cap_and_a_clean_one(
     assert census("b_census") == "8 2"
     assert census("c_census_pinned") == "6 2"
     assert not psutil.pid_exists(int(daemon_pid.read_text()))
+
+
+@needs_kernel_layers
+@needs_cgroup
+@pytest.mark.parametrize("method", FORK_SERVER_METHODS)
+def test_a_cell_or_fork_server_killed_ends_its_runs_and_the_next_run_gets_new_ones(
+    app, tmp_path: Path, method: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Whatever kills a cell (only something outside the sandbox can) ends its script with it;
+    the cell's cgroup goes with what was left in it, and later runs get a new cell (and a new
+    fork server, if that was killed)."""
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    started = folder / "started"
+    (folder / "slow.py").write_text(
+        f"import os, time\nopen({str(started)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    (folder / "quick.py").write_text("print('after')\n")
+    service = app.batch_service()
+    request = {"paths": [str(folder / "slow.py")], "start_method": method, "jobs": 1}
+    handle = service.start(request)
+    wait_until(lambda: started.exists() and started.read_text(), what="the script to start")
+    script = psutil.Process(int(started.read_text()))
+    cell = script.parent()
+    assert (
+        cell is not None
+        and f"scriptbatch-{os.getpid()}/cell-" in Path(f"/proc/{cell.pid}/cgroup").read_text()
+    )
+    cell.kill()
+    assert service.wait(handle, 30)
+    ended = handle.executions[0]
+    assert ended.status is S.FAILED and ended.error_type == "Signal", ended
+    wait_until(lambda: _dead(script), what="the script to die with its cell")
+    handle = service.start({**request, "paths": [str(folder / "quick.py")]})
+    assert service.wait(handle, 30)
+    again = handle.executions[0]
+    assert again.status is S.SUCCEEDED and again.sandbox["layers"][0] == "cgroup"
+    assert Path(again.log_path or "").read_text() == "after\n"
+    # The fork server itself killed between batches: its idle cells die with it; the next
+    # batch starts a new server and new cells.
+    server = next(
+        p for p in psutil.Process().children() if "forkserver.py" in " ".join(p.cmdline())
+    )
+    idle_cells = server.children()
+    assert idle_cells
+    server.kill()
+    wait_until(lambda: all(_dead(c) for c in idle_cells), what="the idle cells to die")
+    handle = service.start({**request, "paths": [str(folder / "quick.py")]})
+    assert service.wait(handle, 30)
+    third = handle.executions[0]
+    assert third.status is S.SUCCEEDED and third.sandbox["layers"][0] == "cgroup", third
 
 
 @needs_kernel_layers

@@ -297,6 +297,9 @@ class LocalRunner:
         if cgroups is None:
             return None
         python = _server_python(request)
+        for gone in [c for c in self._free_cells if not c.server.alive]:
+            self._free_cells.remove(gone)  # died idle (its fork server was killed, say)
+            await self._discard(gone)
         cell = next((c for c in reversed(self._free_cells) if c.python == python), None)
         if cell is not None:
             self._free_cells.remove(cell)
