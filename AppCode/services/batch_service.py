@@ -210,6 +210,12 @@ class BatchService:
         *,
         honour_pins: bool = True,
     ) -> BatchHandle:
+        # Reach a cluster before anything is stored (an unreachable scheduler or mismatched
+        # workers are a usage error, not a batch of failures); a local runner starts its fork
+        # server while the batch is stored.
+        capacity = self._engine.prepare(batch.options)
+        if batch.options.jobs == 0:  # a cluster's size, once asked (RunOptions says 0 only then)
+            batch.options = replace(batch.options, jobs=capacity or default_jobs(0))
         pins = self._link_library_scripts(executions)
         run_dir = str(self._runs_dir / batch.id)
         pinned: dict[str, SandboxPolicy] = {}
@@ -227,12 +233,6 @@ class BatchService:
             )
         for execution in executions:
             execution.log_path = plans[execution.id].log_path
-        if batch.options.backend != "local":
-            # Reach the cluster before anything is stored: an unreachable scheduler or
-            # mismatched workers are a usage error, not a batch of failures.
-            capacity = self._engine.prepare(batch.options)
-            if batch.options.jobs == 0:
-                batch.options = replace(batch.options, jobs=capacity or default_jobs(0))
         with self._uow() as uow:
             uow.batches.add(batch, executions)
             uow.commit()

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import signal
+import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterable
@@ -926,3 +927,60 @@ def test_no_state_leaks_from_one_script_to_the_next(h: Harness) -> None:
     assert second.outcome.status is SUCCEEDED
     assert json.loads(second.text()) == []
     assert "SB_LEAK" not in os.environ
+
+
+@pytest.mark.skipif(not local_runner.SPAWN_THROUGH_FORK_SERVER, reason="Linux: the fork server")
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_prepare_starts_the_fork_server_without_waiting_for_it(
+    tmp_path: Path, start_method: str
+) -> None:
+    """``prepare`` (called before a batch is stored) returns at once and the fork server comes
+    up meanwhile; the first launch then uses that server instead of starting another."""
+    from AppCode.core.domain.models import RunOptions
+
+    script = tmp_path / "s.py"
+    script.write_text("print('ok')\n")
+
+    async def main() -> tuple[list[int], AttemptOutcome]:
+        runner = LocalRunner()
+        try:
+            options = RunOptions(jobs=1, python=sys.executable, start_method=start_method)
+            assert await runner.prepare(options) is None
+            servers: list[psutil.Process] = []
+            deadline = time.monotonic() + 20
+            while not servers:
+                assert time.monotonic() < deadline, "no fork server came up"
+                await asyncio.sleep(0.01)
+                servers = [
+                    p
+                    for p in psutil.Process().children()
+                    if any("forkserver.py" in part for part in p.cmdline())
+                ]
+            request = LaunchRequest(
+                execution_id="e1",
+                attempt=1,
+                script_path=str(script),
+                args=(),
+                env={},
+                cwd=None,
+                timeout_s=30,
+                kill_grace_s=1,
+                python=sys.executable,
+                start_method=start_method,
+                log_path=str(tmp_path / "e1.log"),
+                max_log_bytes=1 << 20,
+                sandbox=None,
+            )
+            outcome = await runner.run(request, lambda *_: None, lambda *_: None, asyncio.Event())
+            after = [
+                p.pid
+                for p in psutil.Process().children()
+                if any("forkserver.py" in part for part in p.cmdline())
+            ]
+            assert after == [servers[0].pid]
+            return after, outcome
+        finally:
+            await runner.aclose()
+
+    _, outcome = asyncio.run(main())
+    assert outcome.status is ExecutionStatus.SUCCEEDED

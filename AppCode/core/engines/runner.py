@@ -80,7 +80,8 @@ class Runner(Protocol):
 
     async def prepare(self, options: RunOptions) -> int | None:
         """Before a batch is stored: check that its backend can run it (reach the cluster,
-        matching versions) and return how many scripts it can run at once, if it knows.
+        matching versions) and return how many scripts it can run at once, if it knows; get
+        ready for it without waiting (start a helper process) while the batch is stored.
         Raises ``ConfigurationError`` saying what is wrong; nothing has run then."""
         ...
 

@@ -140,6 +140,10 @@ class ForkServer:
                 proc.kill()
         self._fail_all("the fork server was stopped")
 
+    async def start(self) -> None:
+        """Start the server now rather than at the first launch (which waits for it)."""
+        await self._ensure_started()
+
     async def _ensure_started(self) -> socket.socket:
         async with self._start_lock:
             if self._sock is not None:
