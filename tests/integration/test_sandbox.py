@@ -1067,38 +1067,46 @@ def test_a_cell_or_fork_server_killed_ends_its_runs_and_the_next_run_gets_new_on
 
 @needs_kernel_layers
 @pytest.mark.parametrize("method", METHODS)
-def test_each_run_gets_a_private_temp_dir_that_is_gone_afterwards(
+def test_each_run_gets_an_empty_private_temp_dir_and_none_is_left_behind(
     app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    """TMPDIR is a new folder of the run's own (mode 0700), removed after the run whether the
-    script left it empty or not."""
+    """TMPDIR is a folder of the run's own (mode 0700), empty when the script starts, whatever
+    an earlier run left in its own (folders are reused only when left empty and as they were);
+    when the app closes, none is left."""
     if method == "spawn-popen":
         monkeypatch.setattr(local_runner, "SPAWN_THROUGH_FORK_SERVER", False)
     folder = tmp_path / "scripts"
     folder.mkdir()
-    show = (
-        "import os, stat\nd = os.environ['TMPDIR']\n"
-        "print(d, oct(stat.S_IMODE(os.stat(d).st_mode)))\n"
-    )
-    (folder / "empty.py").write_text(show)
-    (folder / "full.py").write_text(
-        show
-        + "os.makedirs(os.path.join(d, 'sub'))\nopen(os.path.join(d, 'sub', 'f'), 'w').close()\n"
+    (folder / "look.py").write_text(
+        "import os, stat, sys\nd = os.environ['TMPDIR']\n"
+        "print(d, oct(stat.S_IMODE(os.stat(d).st_mode)), len(os.listdir(d)))\n"
+        "if sys.argv[1] == 'litter':\n"
+        "    os.makedirs(os.path.join(d, 'sub'))\n"
+        "    open(os.path.join(d, 'sub', 'f'), 'w').close()\n"
+        "if sys.argv[1] == 'open':\n"
+        "    os.chmod(d, 0o755)\n"
     )
     service = app.batch_service()
     handle = service.start(
-        {"paths": [str(folder)], "start_method": "spawn" if method == "spawn-popen" else method}
+        {
+            "paths": [str(folder / "look.py")],
+            "each_args": [["tidy"], ["litter"], ["open"], ["tidy"], ["tidy"], ["litter"]],
+            "jobs": 1,
+            "start_method": "spawn" if method == "spawn-popen" else method,
+        }
     )
     assert service.wait(handle, 60)
-    seen = set()
+    seen = []
     for e in handle.executions:
         assert e.status is S.SUCCEEDED, (e.error_type, e.error_message)
-        temp_dir, mode = Path(e.log_path or "").read_text().split()
-        assert mode == "0o700"
-        assert Path(temp_dir).name.startswith(f"scriptbatch-{e.id}-")
-        assert not os.path.exists(temp_dir)
-        seen.add(temp_dir)
-    assert len(seen) == 2
+        temp_dir, mode, entries = Path(e.log_path or "").read_text().split()
+        assert (mode, entries) == ("0o700", "0"), e.args
+        seen.append(temp_dir)
+    # Left tidy, a folder serves the next run; littered or opened up, it is removed.
+    assert seen[1] == seen[0] and seen[2] != seen[1] and seen[3] != seen[2]
+    assert not os.path.exists(seen[1]) and not os.path.exists(seen[2])
+    app.execution_engine().stop()
+    assert not any(os.path.exists(d) for d in seen)
 
 
 @needs_cgroup
