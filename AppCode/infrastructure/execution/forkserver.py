@@ -240,15 +240,8 @@ def serve(control: _socket.socket) -> None:
                 continue
             if request.get("sandbox"):
                 bootstrap._sandbox().prepare(request["sandbox"])
-            # Objects made so far stay out of the child's garbage collections, which would
-            # otherwise write to (and so copy) every page holding one.
-            gc.freeze()
-            try:
-                pid = os.fork()
-            except OSError as exc:
-                for fd in fds:
-                    os.close(fd)
-                _send(control, {"id": request["id"], "error": str(exc)})
+            pid = _fork(request, fds, control)
+            if pid is None:
                 continue
             if pid == 0:
                 _child(request, fds, control)
@@ -262,13 +255,8 @@ def serve(control: _socket.socket) -> None:
 def _fork_cell(request: dict, fds: list[int], control: _socket.socket) -> None:
     """Fork a cell (see the module's docstring) that serves on the socket sent with the
     request. Its exit is not reported: the runner sees its socket close."""
-    gc.freeze()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        for fd in fds:
-            os.close(fd)
-        _send(control, {"id": request["id"], "error": str(exc)})
+    pid = _fork(request, fds, control)
+    if pid is None:
         return
     if pid == 0:
         try:
@@ -289,6 +277,21 @@ def _fork_cell(request: dict, fds: list[int], control: _socket.socket) -> None:
     for fd in fds:
         os.close(fd)
     _send(control, {"id": request["id"], "cell": pid})
+
+
+def _fork(request: dict, fds: list[int], control: _socket.socket) -> int | None:
+    """``os.fork()`` for ``request``; if it fails, the request's fds are closed, the runner is
+    told, and None is returned."""
+    # Objects made so far stay out of the child's garbage collections, which would otherwise
+    # write to (and so copy) every page holding one.
+    gc.freeze()
+    try:
+        return os.fork()
+    except OSError as exc:
+        for fd in fds:
+            os.close(fd)
+        _send(control, {"id": request["id"], "error": str(exc)})
+        return None
 
 
 def _join(cgroup: str) -> bool:
