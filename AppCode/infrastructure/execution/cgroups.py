@@ -76,8 +76,7 @@ class PidsCgroups:
         procs = f"{path}/cgroup.procs"
         for _ in range(50):  # a fork bomb may still be forking while we kill
             try:
-                with open(procs, "rb") as fh:
-                    pids = [int(p) for p in fh.read().split()]
+                pids = [int(p) for p in _read(procs).split()]
             except (OSError, ValueError):
                 return killed
             pids = [pid for pid in pids if pid != keep]
@@ -111,6 +110,18 @@ class PidsCgroups:
             except OSError:
                 self.kill_all(path)
         log.warning("could not remove cgroup %s", path)
+
+
+def _read(path: str) -> bytes:
+    """A small kernel file, without a file object (read after every run)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _sweep(parent: Path) -> None:

@@ -27,8 +27,11 @@ def start_time(pid: int) -> float | None:
     time on every call, which shows at thousands of launches)."""
     if _BOOT_TIME is not None:
         try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                fields = fh.read().rpartition(b")")[2].split()
+            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)  # no file object: once per launch
+            try:
+                fields = os.read(fd, 4096).rpartition(b")")[2].split()
+            finally:
+                os.close(fd)
             return _BOOT_TIME + int(fields[19]) / _CLOCK_TICKS
         except (OSError, IndexError, ValueError):
             return None
