@@ -79,6 +79,39 @@ def test_a_silent_scripts_output_is_empty_and_a_deleted_log_is_gone(
         history.output(loud_run)
 
 
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_a_running_silent_scripts_log_is_there_already(
+    container, tmp_path: Path, start_method: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The log of a started attempt can be opened while it runs, before any output (on Linux
+    the fork server's child makes it; elsewhere the first byte or the end does)."""
+    if sys.platform != "linux":
+        pytest.skip("the fork server starts scripts on Linux")
+    gate = tmp_path / "gate"
+    script = write_script(
+        tmp_path / "quiet.py",
+        f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.01)\n",
+    )
+    service = container.batch_service()
+    started: list[ExecutionStarted] = []
+    unsubscribe = container.event_bus().subscribe(
+        lambda e: started.append(e) if isinstance(e, ExecutionStarted) else None
+    )
+    try:
+        handle = service.start({"paths": [str(script)], "start_method": start_method})
+        wait_until(lambda: started, what="the script to start")
+        log = Path(container.history_service().batch(handle.batch_id)[1][0].log_path)
+        # Made by the child as it starts (a moment after the event, at most): the script is
+        # held by the gate, so nothing else can have made it.
+        wait_until(log.exists, what="the running script's log file")
+        assert log.read_bytes() == b""
+    finally:
+        gate.touch()
+        unsubscribe()
+    assert service.wait(handle, 30)
+    assert handle.executions[0].status is ExecutionStatus.SUCCEEDED
+
+
 def test_retries_record_every_attempt(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     counter = tmp_path / "count"
     flaky = write_script(

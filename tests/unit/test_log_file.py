@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter, read_log
+from AppCode.infrastructure.execution.log_file import (
+    STDERR,
+    STDOUT,
+    LogWriter,
+    create_log,
+    read_log,
+)
 
 
 def write(path: Path, chunks: list[tuple[str, bytes]], max_bytes: int = 1 << 20) -> LogWriter:
@@ -58,3 +64,24 @@ def test_a_note_creates_the_log(tmp_path: Path) -> None:
     writer.note("script not found: x.py")
     writer.close()
     assert list(read_log(log)) == [(STDERR, b"[scriptbatch: script not found: x.py]\n")]
+
+
+def test_the_file_is_opened_by_the_first_write_and_made_at_close_if_nothing_made_it(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "run" / "e1.log"
+    writer = LogWriter(str(log), 1 << 20)
+    assert not log.exists()  # the fork server's child makes it (create_log), off the app's loop
+    writer.close()
+    assert log.read_bytes() == b""  # nothing made it: the writer did, at the end
+    create_log(str(tmp_path / "run2" / "e2.log"))  # as the child does: the batch folder too
+    assert (tmp_path / "run2" / "e2.log").read_bytes() == b""
+
+
+def test_a_retry_counts_the_earlier_attempts_against_the_size_cap(tmp_path: Path) -> None:
+    log = tmp_path / "e1.log"
+    write(log, [(STDOUT, b"x" * 60)], max_bytes=100)
+    retry = write(log, [(STDOUT, b"y" * 60)], max_bytes=100)  # opened only by this write
+    assert retry.received == 60
+    data = log.read_bytes()
+    assert data.startswith(b"x" * 60 + b"y" * 40) and b"output truncated" in data

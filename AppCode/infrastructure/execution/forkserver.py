@@ -14,9 +14,10 @@ Forking from this ~10 MB single-threaded helper costs ~0.5 ms; forking the app i
 threaded) would cost several ms and can deadlock. Messages on the control socket (a
 ``SOCK_SEQPACKET`` pair, one ``marshal``'ed dict per message, format version 4):
 
-- runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec"}``
-  (``env``, when present, replaces the environment: strict policies scrub it; ``exec``, when
-  present, is the interpreter to exec for a spawned script) with three file
+- runner -> server: ``{"id", "script", "args", "cwd", "env_update", "env", "sandbox", "exec",
+  "log"}`` (``env``, when present, replaces the environment: strict policies scrub it; ``exec``,
+  when present, is the interpreter to exec for a spawned script; ``log``, the run's log file, which
+  the child creates before anything else) with three file
   descriptors attached (the child's stdout, stderr and report pipe ends); the server was started
   with the children's base environment, so a request carries only the run's own variables;
 - runner -> server: ``{"id", "cell": CGROUP}`` with one file descriptor attached (a new control
@@ -120,6 +121,7 @@ def _child(request: dict, fds: list[int], control: _socket.socket) -> None:
     code = 1
     try:
         control.close()
+        _create_log(request.get("log"))
         os.setsid()
         _set_pdeathsig(_signal.SIGKILL)
         _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
@@ -154,6 +156,22 @@ def _child(request: dict, fds: list[int], control: _socket.socket) -> None:
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def _create_log(path: str | None) -> None:
+    """Make the run's (empty) log file, and its batch's folder, here rather than on the app's
+    loop (see log_file.py); if it cannot, the runner does when the run ends."""
+    if not path:
+        return
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    try:
+        try:
+            os.close(os.open(path, flags, 0o644))
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.close(os.open(path, flags, 0o644))
+    except OSError:
+        pass
 
 
 def _exec_bootstrap(request: dict, report_fd: int) -> None:

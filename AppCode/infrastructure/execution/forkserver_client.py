@@ -61,11 +61,13 @@ class ForkServer:
         env: dict[str, str] | None = None,
         sandbox: dict[str, object] | None = None,
         exec_python: str | None = None,
+        log_path: str | None = None,
     ) -> Child:
         """Fork a child that runs ``script`` with the server's environment (or ``env``, which
         replaces it) plus ``env_update``, under ``sandbox``; returns a ``Child``. With
         ``exec_python`` (spawn mode) the child execs that interpreter on the bootstrap instead
-        of running the script itself."""
+        of running the script itself. ``log_path``: the child creates that (empty) file
+        first."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -77,6 +79,7 @@ class ForkServer:
             "env": env,
             "sandbox": sandbox,
             "exec": exec_python,
+            "log": log_path,
         }
         try:
             pid, exited = await self._request(message, [out_w, err_w, rep_w])

@@ -246,6 +246,7 @@ class LocalRunner:
                 full_env,
                 policy,
                 exec_python=python if spawn else None,
+                log_path=request.log_path,
             )
         if full_env is not None:
             env = _encoded(full_env)
