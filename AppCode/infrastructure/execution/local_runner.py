@@ -85,16 +85,13 @@ def _new_temp_dir() -> str:
     return tempfile.mkdtemp(prefix="scriptbatch-")
 
 
-def _through_fork_server(request: LaunchRequest) -> bool:
-    return request.start_method == "forkserver" or SPAWN_THROUGH_FORK_SERVER
-
-
-def _server_python(request: LaunchRequest) -> str:
-    """The interpreter of the fork server that starts ``request``: its own for forkserver, the
-    app's for spawn (the child execs the chosen one)."""
-    if request.start_method == "forkserver":
-        return request.python or sys.executable
-    return sys.executable
+def _fork_server_python(start_method: str, python: str) -> str | None:
+    """The interpreter of the fork server that starts a script run with ``start_method`` and
+    ``python``: that interpreter's own for forkserver, the app's for spawn on Linux (the child
+    execs the chosen one); None where no fork server does (spawn elsewhere)."""
+    if start_method == "forkserver":
+        return python or sys.executable
+    return sys.executable if SPAWN_THROUGH_FORK_SERVER else None
 
 
 @dataclass
@@ -179,16 +176,14 @@ class LocalRunner:
         """This machine can always run a batch; the engine's ``jobs`` is its limit. Starts the
         fork server the batch will use, in the background: its ~40 ms of start-up then pass
         while the batch is being stored (a launch waits for it, if it comes first)."""
-        if PLATFORM_SUPPORTED and (
-            options.start_method == "forkserver" or SPAWN_THROUGH_FORK_SERVER
-        ):
-            python = options.python if options.start_method == "forkserver" else sys.executable
+        python = _fork_server_python(options.start_method, options.python)
+        if PLATFORM_SUPPORTED and python is not None:
             self._warming.add(asyncio.get_running_loop().create_task(self._warm(python)))
         return None
 
     async def _warm(self, python: str) -> None:
         try:
-            await self._fork_server(python or sys.executable).start()
+            await self._fork_server(python).start()
         except OSError as exc:  # the first launch tries again and reports it
             log.warning("could not start the fork server for %s: %s", python, exc)
         finally:
@@ -233,11 +228,12 @@ class LocalRunner:
                 policy["cgroup"] = cell.joined
             if sandbox.policy.scrub_environment:
                 full_env = _scrubbed(child_environment({}), run_env)
-        if _through_fork_server(request):
+        server_python = _fork_server_python(request.start_method, request.python)
+        if server_python is not None:
             # Spawn on Linux: the app's own fork server forks and execs a fresh interpreter
             # (of any Python), applying the sandbox's kernel layers in between (see forkserver.py).
             spawn = request.start_method != "forkserver"
-            server = cell.server if cell is not None else self._fork_server(_server_python(request))
+            server = cell.server if cell is not None else self._fork_server(server_python)
             return await server.launch(
                 request.script_path,
                 list(request.args),
@@ -320,12 +316,12 @@ class LocalRunner:
         """A free cell (see ``forkserver.py``) whose cgroup caps the run at the policy's
         ``max_processes``: sandboxed runs through a fork server, where this machine allows
         pids cgroups. None otherwise (the run is then held by its process group only)."""
-        if sandbox is None or not _through_fork_server(request):
+        python = _fork_server_python(request.start_method, request.python)
+        if sandbox is None or python is None:
             return None
         cgroups = self._cgroups()
         if cgroups is None:
             return None
-        python = _server_python(request)
         for gone in [c for c in self._free_cells if not c.server.alive]:
             self._free_cells.remove(gone)  # died idle (its fork server was killed, say)
             await self._discard(gone)
