@@ -1,8 +1,9 @@
 """Child bootstrap: the first code that runs in a script's process, before the script itself.
 
 Runs in a fresh interpreter (``command()``: ``python -c "...import bootstrap; bootstrap.main()"
-REPORT_FD LIFELINE_FD POLICY SCRIPT [ARG...]``; POLICY is ``-`` or the sandbox instructions as a
-dict literal from the runner) under any Python
+REPORT_FD LIFELINE_FD CODE_FD POLICY SCRIPT [ARG...]``; POLICY is ``-`` or the sandbox
+instructions as a dict literal from the runner; CODE_FD is -1 or the script already compiled, see
+``compiled_script``) under any Python
 3.8+ interpreter, a user's virtualenv included, so it imports the standard library only and never
 the ScriptBatch package. The fork server imports it and calls ``run_script`` in each forked child.
 
@@ -25,6 +26,7 @@ Every import here is paid on each spawned script, so the module stays lean (meas
 from __future__ import annotations
 
 import io
+import marshal
 import os
 import sys
 
@@ -148,6 +150,7 @@ def command(
     policy: dict | None,  # type: ignore[type-arg]
     script: str,
     args: list[str],
+    code_fd: int = -1,
 ) -> list[str]:
     """The command line that runs ``script`` through this bootstrap in a fresh interpreter.
 
@@ -161,6 +164,7 @@ def command(
         launcher,
         str(report_fd),
         str(lifeline_fd),
+        str(code_fd),
         "-" if policy is None else repr(policy),
         script,
         *args,
@@ -199,13 +203,70 @@ def apply_sandbox(policy: dict | None, report_fd: int) -> tuple[list[str], bool]
     return _sandbox().apply(policy, lambda message: _send(report_fd, message, close=False))
 
 
-def run_path(path: str) -> None:
+def compiled_script(path: str) -> int:
+    """``path`` compiled as ``run_path`` compiles it, in an in-memory file for a fresh
+    interpreter to read (``CODE_FD``); -1 when that interpreter must compile it itself.
+
+    Called by the fork server before it execs this interpreter (the same executable: the
+    bytecode is the interpreter's own), where ``compile()`` is warm: a fresh interpreter's first
+    ``compile()`` builds the AST types, ~2.5 ms of a trivial script's ~20 ms. Anything out of
+    the ordinary (the file cannot be read, a syntax error, a warning, no ``memfd_create``) gives
+    -1, so that the script's own interpreter reports it exactly as it always does.
+    """
+    try:
+        warnings = sys.modules.get("warnings")
+        if warnings is None:
+            import _warnings as warnings  # the filters in use while warnings is not imported
+        warnings.filters.insert(0, ("error", None, Warning, None, 0))  # this process execs next
+        with io.open_code(path) as fh:
+            code = compile(fh.read(), path, "exec", dont_inherit=True)
+        data = marshal.dumps((sys.flags.optimize, code))
+        fd = os.memfd_create("scriptbatch-code", 0)
+    except Exception:
+        return -1
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.set_inheritable(fd, True)
+    except OSError:
+        os.close(fd)
+        return -1
+    return fd
+
+
+def _read_code(code_fd: int):  # type: ignore[no-untyped-def]
+    """The code ``compiled_script`` left in ``code_fd``, or None when it was compiled under
+    another optimization level (``PYTHONOPTIMIZE`` in the run's environment) or cannot be read."""
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(code_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        optimize, code = marshal.loads(b"".join(chunks))
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    finally:
+        try:
+            os.close(code_fd)  # not left to the script
+        except OSError:
+            pass
+    return code if optimize == sys.flags.optimize else None
+
+
+def run_path(path: str, code_fd: int = -1) -> None:
     """What ``runpy.run_path(path, run_name="__main__")`` does for a script file, without
     importing runpy and the pkgutil it pulls in (19 ms per launch): a fresh ``__main__`` module
     in ``sys.modules`` with ``__file__`` set and no loader or spec, and the file compiled
-    without inheriting this module's ``__future__`` flags."""
-    with io.open_code(path) as fh:
-        code = compile(fh.read(), path, "exec", dont_inherit=True)
+    without inheriting this module's ``__future__`` flags (or already compiled so, in
+    ``code_fd``)."""
+    code = _read_code(code_fd) if code_fd >= 0 else None
+    if code is None:
+        with io.open_code(path) as fh:
+            code = compile(fh.read(), path, "exec", dont_inherit=True)
     module = type(sys)("__main__")
     module.__dict__.update(
         __file__=path,
@@ -225,11 +286,13 @@ def run_script(
     report_fd: int,
     lifeline_fd: int,
     policy: dict | None = None,  # type: ignore[type-arg]
+    code_fd: int = -1,
 ) -> int:
     """Run ``script`` as ``__main__`` and report how it ended; returns the exit code.
 
     ``lifeline_fd`` is the app's pipe to watch, or -1 when this process's parent does that
-    (the fork server: it ends its children's process groups when the app dies)."""
+    (the fork server: it ends its children's process groups when the app dies). ``code_fd``:
+    see ``compiled_script``."""
     try:
         layers, degraded = apply_sandbox(policy, report_fd)
     except Exception as exc:  # the sandbox could not be applied: the script must not run
@@ -248,7 +311,7 @@ def run_script(
     report: dict[str, object] = {"layers": layers, "degraded": degraded}
     code = 0
     try:
-        run_path(script)
+        run_path(script, code_fd)
     except SystemExit as exc:
         code = _exit_code(exc, report)
     except BaseException as exc:
@@ -326,11 +389,11 @@ def _send(fd: int, report: dict[str, object], *, close: bool = True) -> None:
 def main() -> None:
     # A script may have a module of its own called "bootstrap": it must not find ours.
     sys.modules.pop("bootstrap", None)
-    report_fd, lifeline_fd = int(sys.argv[1]), int(sys.argv[2])
+    report_fd, lifeline_fd, code_fd = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     # The policy comes from the runner (our own parent), as a literal of plain values.
-    policy = None if sys.argv[3] == "-" else eval(sys.argv[3], {"__builtins__": {}})
-    script, args = sys.argv[4], sys.argv[5:]
-    code = run_script(script, args, report_fd, lifeline_fd, policy)
+    policy = None if sys.argv[4] == "-" else eval(sys.argv[4], {"__builtins__": {}})
+    script, args = sys.argv[5], sys.argv[6:]
+    code = run_script(script, args, report_fd, lifeline_fd, policy, code_fd)
     sys.exit(code)
 
 

@@ -1,8 +1,9 @@
 """The fork server: a small, warm helper process that forks one child per script (Linux).
 
 It serves both start methods: for ``forkserver`` the forked child runs the script itself; for
-``spawn`` it applies the sandbox's kernel layers and execs a fresh interpreter on the bootstrap
-(see ``_exec_bootstrap``).
+``spawn`` it applies the sandbox's kernel layers and execs a fresh interpreter on the bootstrap,
+handing it the script already compiled when that interpreter is this server's own (see
+``_exec_bootstrap``).
 
 Started by the runner as ``python forkserver.py CONTROL_FD`` before it is needed,
 with the interpreter the scripts should use. Like the bootstrap it imports only the standard
@@ -65,6 +66,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 MARSHAL_VERSION = 4  # read by every Python 3 since 3.4: the server may run another interpreter
 READY = b"ready"  # the server's first message, once it is warm
 _wakeup_fds: tuple[int, ...] = ()
+_OWN_EXECUTABLE = os.path.realpath(sys.executable)
 
 
 def _prewarm() -> None:
@@ -184,16 +186,22 @@ def _exec_bootstrap(request: dict, report_fd: int) -> None:
     """
     policy = request.get("sandbox")
     sandbox = bootstrap._sandbox()
-    if policy and sandbox.survives_exec(policy):
+    python = request["exec"]
+    before_exec = not policy or sandbox.survives_exec(policy)
+    code_fd = -1
+    if before_exec and _is_own_interpreter(python):
+        # Read as the new interpreter would: no layer restricts reading when they survive exec.
+        code_fd = bootstrap.compiled_script(request["script"])
+    if policy and before_exec:
         try:
             layers, degraded = sandbox.apply_kernel_layers(policy)
         except Exception as exc:  # a required layer is missing: the script must not run
             bootstrap._send(report_fd, {"refused": str(exc), "exit_code": 126})
             os._exit(126)
         policy = dict(policy, before_exec={"layers": layers, "degraded": degraded})
-    python = request["exec"]
     os.set_inheritable(report_fd, True)
-    argv = bootstrap.command(python, report_fd, -1, policy, request["script"], request["args"])
+    script, args = request["script"], request["args"]
+    argv = bootstrap.command(python, report_fd, -1, policy, script, args, code_fd)
     try:
         os.execve(python, argv, os.environ)
     except OSError as exc:
@@ -201,6 +209,12 @@ def _exec_bootstrap(request: dict, report_fd: int) -> None:
         report = {"error_type": "LaunchError", "error_message": message, "exit_code": 127}
         bootstrap._send(report_fd, report)
         os._exit(127)
+
+
+def _is_own_interpreter(python: str) -> bool:
+    """Whether ``python`` is the executable this server runs on (through any symlink, a
+    virtualenv's included): then its bytecode is this server's, which may compile for it."""
+    return os.path.realpath(python) == _OWN_EXECUTABLE
 
 
 def _interpreter_exit() -> None:
