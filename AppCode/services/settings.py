@@ -4,6 +4,8 @@ Precedence, lowest first: ``config/default.toml`` (every key, with its default),
 file (``<data-dir>/config.toml`` or ``--config FILE``; only the keys they change), environment
 variables ``SCRIPTBATCH_<SECTION>__<KEY>``. The result is validated by the pydantic models below;
 a bad value raises ``ConfigurationError`` naming where it came from, the key and what is allowed.
+The files' values are validated strictly (``jobs = true`` or ``timeout_s = "60"`` is a mistake
+to report, not to guess at); an environment variable is text, converted to its key's type.
 The defaults live in default.toml only, so the models declare types and bounds, not values.
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.utils.resources import bundled_path
@@ -36,14 +38,18 @@ _ENV_DELIMITER = "__"
 RetryableStatus = Literal["failed", "timed_out", "interrupted"]
 
 
+_DAY_S = 24 * 3600
+_MAX_MB = 1 << 24  # 16 TiB: beyond any machine, within what the kernel's limits can hold
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ExecutionSettings(_Section):
     backend: Literal["local", "dask"]
     jobs: int = Field(ge=0, le=1024)
-    timeout_s: float = Field(ge=0)
+    timeout_s: float = Field(ge=0, le=365 * _DAY_S)
     retries: int = Field(ge=0, le=100)
     retry_backoff_s: float = Field(ge=0, le=3600)
     retry_on: list[RetryableStatus]
@@ -51,17 +57,17 @@ class ExecutionSettings(_Section):
     fail_fast: bool
     python: str
     start_method: Literal["auto", "spawn", "forkserver"]
-    max_log_mb: int = Field(ge=1)
+    max_log_mb: int = Field(ge=1, le=_MAX_MB)
     dask_scheduler: str
 
 
 class SandboxSettings(_Section):
     enabled: bool
     policy: str = Field(min_length=1)
-    memory_limit_mb: int = Field(ge=0)
-    cpu_time_limit_s: float = Field(ge=0)
-    max_file_size_mb: int = Field(ge=0)
-    max_processes: int = Field(ge=0)
+    memory_limit_mb: int = Field(ge=0, le=_MAX_MB)
+    cpu_time_limit_s: float = Field(ge=0, le=365 * _DAY_S)
+    max_file_size_mb: int = Field(ge=0, le=_MAX_MB)
+    max_processes: int = Field(ge=0, le=4_194_304)  # the kernel's highest pid_max
     network: bool
     allowed_write_paths: list[str]
     allowed_read_paths: list[str]
@@ -70,35 +76,46 @@ class SandboxSettings(_Section):
 
 
 class HistorySettings(_Section):
-    retention_days: int = Field(ge=0)
+    retention_days: int = Field(ge=0, le=100 * 365)
 
 
 class MonitoringSettings(_Section):
     enabled: bool
     interval_s: float = Field(ge=0.05, le=3600)
-    retention_days: int = Field(ge=0)
+    retention_days: int = Field(ge=0, le=100 * 365)
 
 
 class CacheSettings(_Section):
-    scripts_size: int = Field(ge=0)
-    history_size: int = Field(ge=0)
-    ttl_s: float = Field(ge=0)
+    scripts_size: int = Field(ge=0, le=10_000_000)
+    history_size: int = Field(ge=0, le=10_000_000)
+    ttl_s: float = Field(ge=0, le=365 * _DAY_S)
 
 
 class BackupSettings(_Section):
     directory: str
-    auto_interval_h: float = Field(ge=0)
-    keep_last: int = Field(ge=1)
+    auto_interval_h: float = Field(ge=0, le=365 * 24)
+    keep_last: int = Field(ge=1, le=100_000)
     include_logs: bool
     incremental_logs: bool
 
 
 class PluginsSettings(BaseModel):
     # Each plugin may add its own table, e.g. [plugins.email_notify]; the plugin validates it.
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    model_config = ConfigDict(extra="allow", validate_assignment=True, allow_inf_nan=False)
 
     enabled: list[str]
-    hook_timeout_s: float = Field(gt=0)
+    hook_timeout_s: float = Field(gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _only_tables_besides_the_keys(self) -> PluginsSettings:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                keys = ", ".join(type(self).model_fields)
+                raise ValueError(
+                    f"unknown key '{key}' in [plugins]; keys are {keys}, and a plugin's own "
+                    f"settings go in a table of its name, e.g. [plugins.{key}]"
+                )
+        return self
 
 
 class ApiSettings(_Section):
@@ -164,11 +181,12 @@ def load_settings(user_file: Path | None, *, must_exist: bool = False) -> Settin
                 hint="Check the path given with --config.",
             )
     _deep_merge(merged, user)
-    _deep_merge(merged, _environment())
     try:
-        return Settings(**merged)
+        settings = Settings.model_validate(merged, strict=True)
     except ValidationError as exc:
         raise _explain(exc, defaults_path, user_file, user) from None
+    _apply_environment(settings)
+    return settings
 
 
 def save_user_settings(user_file: Path, settings: Settings) -> None:
@@ -202,38 +220,75 @@ def save_user_settings(user_file: Path, settings: Settings) -> None:
     os.replace(tmp, user_file)
 
 
-def _environment() -> dict[str, Any]:
-    """The ``SCRIPTBATCH_<SECTION>__<KEY>`` variables as the tables they set (deeper keys, e.g.
-    a plugin's ``SCRIPTBATCH_PLUGINS__EMAIL_NOTIFY__SMTP_HOST``, nest further). Names are
-    case-insensitive; a list key's value is JSON (``'["failed", "timed_out"]'``), any other is
-    passed as text for the models to convert. Variables of no section (``SCRIPTBATCH_HOME``)
-    are not settings."""
-    found: dict[str, Any] = {}
-    for name, value in os.environ.items():
+def _apply_environment(settings: Settings) -> None:
+    """Set the keys named by ``SCRIPTBATCH_<SECTION>__<KEY>`` variables on ``settings``.
+
+    Names are case-insensitive; a list key's value is JSON (``'["failed", "timed_out"]'``), any
+    other is text converted to the key's type (``"4"``, ``"true"``). A plugin's table takes one
+    level more (``SCRIPTBATCH_PLUGINS__EMAIL_NOTIFY__SMTP_HOST``). Variables of no section
+    (``SCRIPTBATCH_HOME``) are not settings. Every bad variable is reported, by name.
+    """
+    problems: list[str] = []
+    for name, value in sorted(os.environ.items()):
         if not name.upper().startswith(ENV_PREFIX):
             continue
         path = name[len(ENV_PREFIX) :].lower().split(_ENV_DELIMITER)
-        if len(path) < 2 or path[0] not in Settings.model_fields or not all(path):
+        if len(path) < 2 or path[0] not in Settings.model_fields:
             continue
-        table = found
-        for part in path[:-1]:
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                break  # a value was given for this table itself: the model reports it
-        else:
-            table[path[-1]] = _env_value(name, value, path)
-    return found
-
-
-def _env_value(name: str, value: str, path: list[str]) -> Any:
-    if len(path) != 2 or not _is_list(path[0], path[1]):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
+        try:
+            _set_from_environment(settings, name, value, path)
+        except ValueError as exc:
+            problems.append(f"environment variable {name}: {exc}")
+    if problems:
         raise ConfigurationError(
-            f"environment variable {name} is not a list: {value!r}",
-            hint='Give a JSON list, e.g. \'["failed", "timed_out"]\'.',
+            "invalid configuration:\n  " + "\n  ".join(problems),
+            hint="Correct or unset the variable (config/default.toml lists every key with "
+            "its allowed values).",
+        )
+
+
+def _set_from_environment(settings: Settings, name: str, value: str, path: list[str]) -> None:
+    section_name, key = path[0], path[1]
+    section = getattr(settings, section_name)
+    keys = ", ".join(type(section).model_fields)
+    if not all(path):
+        raise ValueError(f"the name has an empty part; settings are {ENV_PREFIX}SECTION__KEY")
+    if key not in type(section).model_fields:
+        if section_name != "plugins":
+            raise ValueError(f"unknown key '{key}' in [{section_name}]; keys are {keys}")
+        if len(path) < 3:
+            raise ValueError(
+                f"unknown key '{key}' in [plugins]; keys are {keys}, and a plugin's own "
+                f"settings are {ENV_PREFIX}PLUGINS__<PLUGIN>__<KEY>"
+            )
+        table = (section.model_extra or {}).get(key)
+        table = dict(table) if isinstance(table, dict) else {}
+        inner = table
+        for part in path[2:-1]:
+            inner = inner.setdefault(part, {})
+            if not isinstance(inner, dict):
+                raise ValueError(f"[plugins.{key}] {part} is not a table")
+        inner[path[-1]] = value
+        setattr(section, key, table)
+        return
+    if len(path) > 2:
+        raise ValueError(
+            f"[{section_name}] {key} is not a table; set it with "
+            f"{ENV_PREFIX}{section_name.upper()}{_ENV_DELIMITER}{key.upper()}"
+        )
+    parsed: Any = value
+    if _is_list(section_name, key):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise ValueError(
+                f'{value!r} is not a list; give a JSON list, e.g. \'["failed", "timed_out"]\''
+            ) from None
+    try:
+        setattr(section, key, parsed)
+    except ValidationError as exc:
+        raise ValueError(
+            f"[{section_name}] {key} = {value!r} is not allowed: {exc.errors()[0]['msg']}"
         ) from None
 
 
@@ -247,6 +302,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{path} is not UTF-8 text (byte {exc.start + 1} cannot be read)",
+            hint="Save the file as UTF-8 (TOML files must be UTF-8).",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(
             f"{path} is not valid TOML: {exc}",
@@ -272,10 +332,7 @@ def _explain(
         loc = [str(part) for part in error["loc"]]
         section = loc[0] if loc else ""
         key = loc[1] if len(loc) > 1 else None
-        env_name = ENV_PREFIX + _ENV_DELIMITER.join(p.upper() for p in loc[:2])
-        if env_name in os.environ:
-            source = f"environment variable {env_name}"
-        elif user_file is not None and _has_key(user, section, key):
+        if user_file is not None and _has_key(user, section, key):
             source = str(user_file)
         else:
             source = str(defaults_path)

@@ -79,7 +79,7 @@ def test_viewmodel_rejects_negative_jobs_naming_the_range_and_accepts_a_valid_on
         ("ui", "theme", "neon", ["system", "light", "dark"]),
         ("execution", "retry_on", "failed, sometimes", ["sometimes", "interrupted"]),
         ("execution", "timeout_s", "soon", ["number"]),
-        ("execution", "max_log_mb", "0", ["at least 1"]),
+        ("execution", "max_log_mb", "0", ["between 1 and 16777216"]),
     ],
 )
 def test_viewmodel_messages_name_what_is_allowed(
@@ -99,7 +99,7 @@ def test_fields_are_described_from_the_models_and_default_toml(container: Any) -
     specs = {f.key: f for f in vm.fields("execution")}
     jobs = specs["jobs"]
     assert (jobs.kind, jobs.minimum, jobs.maximum, jobs.value) == ("int", 0, 1024, 0)
-    assert specs["timeout_s"].kind == "float" and specs["timeout_s"].maximum is None
+    assert specs["timeout_s"].kind == "float" and specs["timeout_s"].maximum == 365 * 24 * 3600
     assert specs["fail_fast"].kind == "bool"
     assert specs["python"].kind == "string"
     assert specs["backend"].kind == "choice" and specs["backend"].choices == ("local", "dask")

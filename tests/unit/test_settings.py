@@ -79,16 +79,129 @@ def test_a_bad_environment_list_or_key_names_the_variable(
     monkeypatch.setenv("SCRIPTBATCH_EXECUTION__RETRY_ON", "failed")
     with pytest.raises(ConfigurationError) as caught:
         load_settings(None)
-    assert "environment variable SCRIPTBATCH_EXECUTION__RETRY_ON is not a list" in (
+    assert "environment variable SCRIPTBATCH_EXECUTION__RETRY_ON: 'failed' is not a list" in (
         caught.value.message
     )
-    assert caught.value.hint and "[" in caught.value.hint
+    assert '["failed", "timed_out"]' in caught.value.message
     monkeypatch.delenv("SCRIPTBATCH_EXECUTION__RETRY_ON")
     monkeypatch.setenv("SCRIPTBATCH_EXECUTION__JBOS", "2")
     with pytest.raises(ConfigurationError) as caught:
         load_settings(None)
     assert "environment variable SCRIPTBATCH_EXECUTION__JBOS" in caught.value.message
     assert "unknown key 'jbos' in [execution]" in caught.value.message
+
+
+def test_a_variable_nested_under_a_plain_key_is_blamed_on_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__JOBS__X", "1")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None)
+    message = caught.value.message
+    assert "environment variable SCRIPTBATCH_EXECUTION__JOBS__X" in message
+    assert "jobs is not a table" in message and "SCRIPTBATCH_EXECUTION__JOBS" in message
+    assert "default.toml" not in message
+
+
+def test_environment_values_are_text_converted_to_their_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__TIMEOUT_S", "2.5")
+    monkeypatch.setenv("SCRIPTBATCH_EXECUTION__FAIL_FAST", "true")
+    monkeypatch.setenv("SCRIPTBATCH_PLUGINS__HOOK_TIMEOUT_S", "7")
+    settings = load_settings(None)
+    assert settings.execution.timeout_s == 2.5
+    assert settings.execution.fail_fast is True
+    assert settings.plugins.hook_timeout_s == 7.0
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("jobs = true", "[execution] jobs = True is not allowed: Input should be a valid integer"),
+        ('timeout_s = "60"', "[execution] timeout_s = '60' is not allowed"),
+        ("timeout_s = inf", "finite number"),
+        ("timeout_s = nan", "finite number"),
+        ("retries = 1e3", "valid integer"),
+    ],
+)
+def test_a_file_value_of_the_wrong_type_is_reported_not_converted(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text(f"[execution]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    assert str(user) in caught.value.message
+    assert expected in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("section", "line"),
+    [
+        ("sandbox", "cpu_time_limit_s = inf"),
+        ("sandbox", "cpu_time_limit_s = 1e30"),
+        ("sandbox", "memory_limit_mb = 99999999999999"),
+        ("sandbox", "max_file_size_mb = 99999999999999"),
+        ("sandbox", "max_processes = 99999999999"),
+        ("history", "retention_days = 99999999999"),
+        ("monitoring", "retention_days = 800000"),
+        ("execution", "timeout_s = 1e300"),
+        ("backup", "auto_interval_h = 1e30"),
+        ("cache", "ttl_s = 1e30"),
+        ("plugins", "hook_timeout_s = inf"),
+    ],
+)
+def test_values_beyond_what_the_system_can_hold_are_refused_at_load(
+    tmp_path: Path, section: str, line: str
+) -> None:
+    """Otherwise they are accepted and fail later, far from the cause (every script blocked,
+    every command crashing on a date out of range)."""
+    user = tmp_path / "config.toml"
+    user.write_text(f"[{section}]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    assert f"[{section}] {line.split(' = ')[0]}" in caught.value.message
+
+
+def test_an_environment_value_beyond_its_bounds_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCRIPTBATCH_SANDBOX__CPU_TIME_LIMIT_S", "inf")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None)
+    assert "environment variable SCRIPTBATCH_SANDBOX__CPU_TIME_LIMIT_S" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("file", "[plugins]\nhook_timeout = 5\n"),
+        ("env", ""),
+    ],
+)
+def test_an_unknown_plain_key_in_plugins_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, text: str
+) -> None:
+    """[plugins] takes tables of any plugin's name, but a plain value is a typo of a key."""
+    user = tmp_path / "config.toml"
+    user.write_text(text, encoding="utf-8")
+    if where == "env":
+        monkeypatch.setenv("SCRIPTBATCH_PLUGINS__HOOK_TIMEOUT", "5")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    message = caught.value.message
+    assert "unknown key 'hook_timeout' in [plugins]" in message and "hook_timeout_s" in message
+    assert (str(user) if where == "file" else "SCRIPTBATCH_PLUGINS__HOOK_TIMEOUT") in message
+
+
+def test_a_config_file_that_is_not_utf8_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_bytes(b"# r\xe9glages\n[execution]\njobs = 2\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    assert f"{user} is not UTF-8 text" in caught.value.message
+    assert caught.value.hint and "UTF-8" in caught.value.hint
 
 
 def test_bad_value_names_the_file_the_key_and_what_is_allowed(tmp_path: Path) -> None:
