@@ -412,6 +412,25 @@ def test_an_exception_gives_its_type_and_message(h: Harness) -> None:
     assert "bootstrap.py" not in result.text("stderr") and "runpy" not in result.text("stderr")
 
 
+@pytest.mark.parametrize("ending", ["raise Unprintable()", "raise SystemExit(Unprintable())"])
+def test_an_exception_that_cannot_be_shown_still_gives_its_type(h: Harness, ending: str) -> None:
+    script = h.script(
+        "unprintable.py",
+        f"""\
+        class Unprintable(Exception):
+            def __str__(self):
+                raise RuntimeError("no text")
+        {ending}
+        """,
+    )
+    outcome = h.run_one(h.request(script)).outcome
+    assert outcome.status is FAILED
+    assert outcome.exit_code == 1
+    expected = "SystemExit" if "SystemExit" in ending else "Unprintable"
+    assert (outcome.error_type, outcome.error_message) == (expected, "<exception str() failed>")
+    assert outcome.memory_peak_bytes is not None  # the report was sent
+
+
 def test_an_empty_script_succeeds(h: Harness) -> None:
     script = h.script("empty.py", "")
     assert script.stat().st_size == 0

@@ -318,7 +318,7 @@ def run_script(
         trimmed = _script_frames(exc.__traceback__)
         sys.excepthook(type(exc), exc.with_traceback(trimmed), trimmed)
         report["error_type"] = type(exc).__name__
-        report["error_message"] = _first_line(str(exc))
+        report["error_message"] = _first_line(_text(exc))
         if isinstance(exc, OSError) and exc.errno is not None:
             report["errno"] = exc.errno
         code = 1
@@ -341,7 +341,7 @@ def _exit_code(exc: SystemExit, report: dict[str, object]) -> int:
             report["error_type"] = "SystemExit"
             report["error_message"] = f"exit code {value}"
         return value & 0xFF
-    text = str(value)
+    text = _text(value)
     try:
         print(text, file=sys.stderr)
     except Exception:
@@ -357,6 +357,14 @@ def _script_frames(tb):  # type: ignore[no-untyped-def]
     while tb is not None and tb.tb_frame.f_code.co_filename in ours:
         tb = tb.tb_next
     return tb
+
+
+def _text(value: object) -> str:
+    """``str(value)``, or what Python itself shows when the script's ``__str__`` fails."""
+    try:
+        return str.__str__(str(value))
+    except Exception:
+        return "<exception str() failed>"
 
 
 def _first_line(text: str) -> str:
