@@ -788,6 +788,36 @@ def test_peak_memory_is_the_scripts_own(h: Harness, body: str, low: int, high: i
         assert peak < high, f"{peak / MB:.1f} MB"
 
 
+@pytest.mark.parametrize(
+    ("ending", "status", "low", "high"),
+    [
+        ("import os; os._exit(3)", FAILED, 1, 40 * MB),
+        ("import os; os.kill(os.getpid(), 9)", FAILED, 1, 40 * MB),
+        (
+            "data = b'\\x01' * (120 * 1024 * 1024)\nimport os; os.kill(os.getpid(), 9)",
+            FAILED,
+            100 * MB,
+            None,
+        ),
+        ("import time; time.sleep(60)", TIMED_OUT, 1, 40 * MB),
+    ],
+    ids=["os-exit", "sigkill", "allocates-then-sigkill", "timed-out"],
+)
+def test_a_script_that_cannot_report_still_gets_its_peak_memory(
+    h: Harness, ending: str, status: ExecutionStatus, low: int, high: int | None
+) -> None:
+    """From the fork server's wait4 (ru_maxrss of its small fork); not where the app spawns
+    the interpreter itself, whose ru_maxrss would count the app's pages."""
+    if not local_runner.SPAWN_THROUGH_FORK_SERVER and h.method == "spawn":
+        pytest.skip("spawned by the app: no figure of the script's own")
+    result = h.run_one(h.request(h.script("ends.py", ending + "\n"), timeout_s=TIMEOUT_S))
+    assert result.outcome.status is status
+    peak = result.outcome.memory_peak_bytes
+    assert peak is not None and peak >= low, peak
+    if high is not None:
+        assert peak < high, f"{peak / MB:.1f} MB"
+
+
 def test_cpu_time_is_reported(h: Harness) -> None:
     script = h.script(
         "busy.py",

@@ -5,8 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psutil
+
+
+class Exit(NamedTuple):
+    """How a script's process ended, from its parent's ``wait4``."""
+
+    status: int  # the wait status
+    cpu_s: float | None
+    # ru_maxrss, where it is the script's own: for a child of the small fork server, not for
+    # one spawned by the app (it counts the app's pages). For a script that could not report
+    # its peak itself (killed, os._exit).
+    peak_rss_bytes: int | None = None
 
 
 @dataclass
@@ -15,7 +27,7 @@ class Child:
     stdout_fd: int
     stderr_fd: int
     report_fd: int
-    exited: asyncio.Future[tuple[int, float | None]]  # (wait status, CPU seconds)
+    exited: asyncio.Future[Exit]
     started_at: float | None = None
     extra_fds: list[int] = field(default_factory=list)
 

@@ -24,8 +24,8 @@ threaded) would cost several ms and can deadlock. Messages on the control socket
 - runner -> server: ``{"id", "cell": CGROUP}`` with one file descriptor attached (a new control
   socket): fork a *cell* (below);
 - server -> runner: ``{"id", "pid"}`` once forked, ``{"id", "cell": pid}`` for a cell, or
-  ``{"id", "error"}``; ``{"exit": pid, "status": wait_status, "cpu_s": seconds}`` when a child
-  ends.
+  ``{"id", "error"}``; ``{"exit": pid, "status": wait_status, "cpu_s": seconds, "maxrss_kb"}``
+  when a child ends.
 
 **Cells** carry the sandbox's per-run pids cgroups. Moving a process into a cgroup waits for an
 RCU grace period (~10 ms on this kind of machine whenever moves are more than a few ms apart),
@@ -364,7 +364,9 @@ def _reap(control: _socket.socket, children: set[int]) -> None:
         if pid in children:
             children.discard(pid)
             cpu_s = usage.ru_utime + usage.ru_stime
-            _send(control, {"exit": pid, "status": status, "cpu_s": cpu_s})
+            # ru_maxrss (KiB on Linux): a fork of this small server counts its own pages only.
+            message = {"exit": pid, "status": status, "cpu_s": cpu_s, "maxrss_kb": usage.ru_maxrss}
+            _send(control, message)
 
 
 def _send(control: _socket.socket, message: dict) -> None:

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from AppCode.infrastructure.execution import bootstrap
-from AppCode.infrastructure.execution.child import Child, start_time
+from AppCode.infrastructure.execution.child import Child, Exit, start_time
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ _START_TIMEOUT_S = 30.0
 # Reported for children whose fork server died under them (they die with it: PDEATHSIG).
 _KILLED_STATUS = signal.SIGKILL.value
 
-_Exit = asyncio.Future[tuple[int, float | None]]  # (wait status, CPU seconds)
+_Exit = asyncio.Future[Exit]
 
 
 class ForkServer:
@@ -231,7 +231,9 @@ class ForkServer:
             if "exit" in message:
                 exited = self._exits.pop(message["exit"], None)
                 if exited is not None and not exited.done():
-                    exited.set_result((message["status"], message["cpu_s"]))
+                    maxrss_kb = message.get("maxrss_kb")
+                    peak = maxrss_kb * 1024 if isinstance(maxrss_kb, int) else None
+                    exited.set_result(Exit(message["status"], message["cpu_s"], peak))
                 continue
             started = self._pending.pop(message["id"], None)
             if started is None or started.done():
@@ -253,6 +255,6 @@ class ForkServer:
                 started.set_exception(OSError(reason))
         for exited in self._exits.values():
             if not exited.done():
-                exited.set_result((_KILLED_STATUS, None))
+                exited.set_result(Exit(_KILLED_STATUS, None))
         self._pending.clear()
         self._exits.clear()

@@ -40,7 +40,7 @@ from AppCode.core.security.policy import (
 )
 from AppCode.infrastructure.execution import bootstrap, seatbelt
 from AppCode.infrastructure.execution.cgroups import PidsCgroups
-from AppCode.infrastructure.execution.child import Child, start_time
+from AppCode.infrastructure.execution.child import Child, Exit, start_time
 from AppCode.infrastructure.execution.forkserver_client import ForkServer
 from AppCode.infrastructure.execution.log_file import STDERR, STDOUT, LogWriter
 
@@ -444,7 +444,7 @@ class LocalRunner:
                 os.close(fd)
         # We reap the child ourselves (wait4 gives its CPU time); Popen must not try again.
         proc.returncode = 0
-        exited: asyncio.Future[tuple[int, float | None]] = loop.create_future()
+        exited: asyncio.Future[Exit] = loop.create_future()
         child = Child(proc.pid, out_r, err_r, rep_r, exited, start_time(proc.pid))
         _watch_exit(loop, proc.pid, exited)
         return child
@@ -508,7 +508,7 @@ class LocalRunner:
         reason = await _wait_for_end(child.exited, cancel, request.timeout_s)
         if reason != "exited":
             await _stop_group(child.pid, child.exited, request.kill_grace_s)
-        wait_status, cpu_s = await child.exited
+        wait_status, cpu_s, rusage_peak = await child.exited
         duration = time.monotonic() - began
 
         # The script is gone; a leftover child may still hold the pipes open. Give it the grace
@@ -528,6 +528,8 @@ class LocalRunner:
         outcome = _outcome(
             reason, wait_status, cpu_s, duration, bytes(report), writer, request, sandbox
         )
+        if outcome.memory_peak_bytes is None:  # the script could not say (killed, os._exit)
+            outcome.memory_peak_bytes = rusage_peak
         if outcome.error_type == "SystemExit" or (
             outcome.status is ExecutionStatus.FAILED and outcome.error_type is None
         ):
@@ -538,10 +540,9 @@ class LocalRunner:
         return outcome
 
 
-def _watch_exit(
-    loop: asyncio.AbstractEventLoop, pid: int, exited: asyncio.Future[tuple[int, float | None]]
-) -> None:
-    """Resolve ``exited`` with (wait status, CPU seconds) when ``pid`` ends, without a thread
+def _watch_exit(loop: asyncio.AbstractEventLoop, pid: int, exited: asyncio.Future[Exit]) -> None:
+    """Resolve ``exited`` with the wait status and CPU seconds when ``pid`` ends (not its
+    ru_maxrss: a child spawned by the app counts the app's pages), without a thread
     per child where the OS allows (pidfd on Linux)."""
     pidfd_open = getattr(os, "pidfd_open", None)
     if pidfd_open is not None:
@@ -556,7 +557,7 @@ def _watch_exit(
                 os.close(pidfd)
                 _, status, usage = os.wait4(pid, 0)
                 if not exited.done():
-                    exited.set_result((status, usage.ru_utime + usage.ru_stime))
+                    exited.set_result(Exit(status, usage.ru_utime + usage.ru_stime))
 
             loop.add_reader(pidfd, on_exit)
             return
@@ -564,13 +565,13 @@ def _watch_exit(
     async def wait_in_thread() -> None:
         _, status, usage = await loop.run_in_executor(None, os.wait4, pid, 0)
         if not exited.done():
-            exited.set_result((status, usage.ru_utime + usage.ru_stime))
+            exited.set_result(Exit(status, usage.ru_utime + usage.ru_stime))
 
     loop.create_task(wait_in_thread())
 
 
 async def _wait_for_end(
-    exited: asyncio.Future[tuple[int, float | None]],
+    exited: asyncio.Future[Exit],
     cancel: asyncio.Event,
     timeout_s: float | None,
 ) -> str:
@@ -591,9 +592,7 @@ async def _wait_for_end(
     return "timed_out"
 
 
-async def _stop_group(
-    pid: int, exited: asyncio.Future[tuple[int, float | None]], grace_s: float
-) -> None:
+async def _stop_group(pid: int, exited: asyncio.Future[Exit], grace_s: float) -> None:
     """SIGTERM to the process group, SIGKILL ``grace_s`` later if the script still runs."""
     _kill_group(pid, signal.SIGTERM)
     try:
