@@ -31,7 +31,14 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 
-    add = sub.add_parser("add", parents=[common], help="add a user")
+    add = sub.add_parser(
+        "add",
+        parents=[common],
+        help="add a user",
+        description="Add a user (administrators only). In multi-user mode, while nobody can "
+        "log in as an administrator (a new data directory), the first 'add NAME --role admin' "
+        "needs no --user: it makes the first administrator.",
+    )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument(
@@ -70,7 +77,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "local administrator).",
     )
     token.add_argument("name", metavar="NAME", nargs="?")
-    token.add_argument("--expires", metavar="DURATION", help="e.g. 30d, 12h (default: never)")
+    token.add_argument(
+        "--expires",
+        metavar="DURATION",
+        help="a number and a unit (s, m, h, d, w), e.g. 30d, 12h (default: never expires)",
+    )
     token.add_argument("--label", default="", help="what the token is for")
     token.set_defaults(handler=_token)
 
@@ -113,9 +124,32 @@ def new_password(args: argparse.Namespace) -> str:
 
 
 def _add(container: Container, args: argparse.Namespace) -> int:
+    users = container.user_service()
+    if container.access().user() is None and not users.has_admin():
+        return _add_first_admin(container, args)
     password = None if args.no_password else new_password(args)
-    user = container.user_service().add(args.name, args.role, password)
+    user = users.add(args.name, args.role, password)
     print(f"added {user.name} ({user.role})")
+    return 0
+
+
+def _add_first_admin(container: Container, args: argparse.Namespace) -> int:
+    """Multi-user mode, nobody logged in and nobody who could log in as an administrator (a
+    new data directory): the first administrator, as the GUI makes it at its first start."""
+    hint = "Add the first administrator: scriptbatch users add NAME --role admin"
+    if args.role != Role.ADMIN.value:
+        raise ConfigurationError(
+            f"there is no administrator yet, so the first user must be one, not {args.role}",
+            hint=hint,
+        )
+    if args.no_password:
+        raise ConfigurationError(
+            "the first administrator needs a password to log in",
+            hint="Leave out --no-password; the password comes from $SCRIPTBATCH_NEW_PASSWORD, "
+            "$SCRIPTBATCH_PASSWORD or the terminal.",
+        )
+    user = container.user_service().add_first_admin(args.name, new_password(args))
+    print(f"added {user.name} ({user.role}), the first administrator; log in with --user NAME")
     return 0
 
 
@@ -172,11 +206,14 @@ def _passwd(container: Container, args: argparse.Namespace) -> int:
 
 def _token(container: Container, args: argparse.Namespace) -> int:
     expires: timedelta | None = None
-    if args.expires:
+    if args.expires is not None:  # "" is a mistake, not "never"
         try:
             expires = parse_duration(args.expires)
         except ValueError as exc:
-            raise ConfigurationError(f"--expires: {exc}") from None
+            raise ConfigurationError(
+                f"--expires: {exc}",
+                hint="Units: s, m, h, d, w. For a token that never expires, leave out --expires.",
+            ) from None
     token, secret = container.user_service().create_token(
         args.name, label=args.label, expires_in=expires
     )

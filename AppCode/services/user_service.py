@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -95,24 +96,25 @@ class UserService:
 
     def has_admin(self) -> bool:
         """Whether an enabled administrator with a password exists (someone can log in to
-        manage users)."""
+        manage users). Until one does, multi-user mode lets anyone make the first one
+        (``add_first_admin``); once one does, the last of them cannot be demoted or disabled."""
         with self._uow() as uow:
-            return any(
-                u.role == Role.ADMIN.value and not u.disabled and u.password_hash
-                for u in uow.users.all()
-            )
+            return _admin_can_log_in(uow.users.all())
 
     def add_first_admin(self, name: str, password: str) -> User:
-        """In multi-user mode before anyone can log in: the first administrator. Refused once
-        an administrator exists (then an administrator adds users)."""
-        if self.has_admin():
-            raise ConfigurationError(
-                "an administrator already exists",
-                hint="Log in as an administrator to add users.",
-            )
+        """In multi-user mode before anyone can log in: the first administrator (the GUI's
+        first-start dialog, ``scriptbatch users add NAME --role admin``). An existing user of
+        that name becomes it, with this password. Refused once an administrator exists (then
+        an administrator adds users)."""
         _check_name(name)
         _check_password(password)
         with self._uow() as uow:
+            if _admin_can_log_in(uow.users.all()):
+                raise ConfigurationError(
+                    "an administrator already exists",
+                    hint="Log in as an administrator to add users (--user NAME on the command "
+                    "line).",
+                )
             existing = uow.users.get(name)
             admin = User(name=name, role=Role.ADMIN.value, password_hash=hash_password(password))
             if existing is None:
@@ -123,7 +125,7 @@ class UserService:
                 )
                 uow.users.update(user)
             uow.commit()
-        self._audit(name, "add first administrator", "succeeded")
+        self._audit(name, "add first administrator", "succeeded", target=name)
         return _public(user)
 
     @requires(Level.ADMIN, "list users")
@@ -154,17 +156,28 @@ class UserService:
         self._change(name, lambda u: replace(u, password_hash=hash_password(password)))
         self._access.record("change password", "succeeded", name)
 
-    def _change(self, name: str, change) -> User:  # type: ignore[no-untyped-def]
+    def _change(self, name: str, change: Callable[[User], User]) -> User:
+        """Apply ``change`` to user ``name``; refused when it would leave nobody who can log in
+        as an administrator (the GUI, the CLI and the API all come through here)."""
         with self._uow() as uow:
-            user = uow.users.get(name)
+            everyone = uow.users.all()
+            user = next((u for u in everyone if u.name == name), None)
             if user is None:
                 raise NotFoundError(
                     f"no user {name!r}", hint="See the users with 'scriptbatch users list'."
                 )
-            user = change(user)
-            uow.users.update(user)
+            changed = change(user)
+            after = [changed if u.name == name else u for u in everyone]
+            if _admin_can_log_in(everyone) and not _admin_can_log_in(after):
+                raise ConfigurationError(
+                    f"{name!r} is the last administrator who can log in; without them nobody "
+                    "could manage users",
+                    hint="Make another user an administrator first (users set-role NAME admin), "
+                    "then change this one.",
+                )
+            uow.users.update(changed)
             uow.commit()
-        return _public(user)
+        return _public(changed)
 
     # -- logging in ---------------------------------------------------------------------------
 
@@ -247,9 +260,14 @@ class UserService:
     def tokens(self, name: str | None = None) -> list[ApiToken]:
         """Tokens of ``name`` (admins: anyone's; others: their own only)."""
         acting = self._access.user()
-        if not self._access.may(Level.ADMIN):
+        admin = self._access.may(Level.ADMIN)
+        if not admin:
             name = acting.name if acting else ""
         with self._uow() as uow:
+            if admin and name is not None and uow.users.get(name) is None:
+                raise NotFoundError(
+                    f"no user {name!r}", hint="See the users with 'scriptbatch users list'."
+                )
             return uow.users.tokens(name)
 
     def revoke_token(self, token_id: int) -> ApiToken:
@@ -305,12 +323,19 @@ class UserService:
         with self._uow() as uow:
             return uow.audit.query(user=user, action=action, since=since, limit=limit)
 
-    def _audit(self, user: str, action: str, outcome: str) -> None:
+    def _audit(self, user: str, action: str, outcome: str, target: str | None = None) -> None:
         with self._uow() as uow:
             uow.audit.add(
-                AuditEntry(at=datetime.now(UTC), user=user, action=action, outcome=outcome)
+                AuditEntry(
+                    at=datetime.now(UTC), user=user, action=action, outcome=outcome, target=target
+                )
             )
             uow.commit()
+
+
+def _admin_can_log_in(users: Iterable[User]) -> bool:
+    """Someone can log in (with a password) as an enabled administrator."""
+    return any(u.role == Role.ADMIN.value and not u.disabled and u.password_hash for u in users)
 
 
 def _public(user: User) -> User:

@@ -53,6 +53,8 @@ def test_bad_requests_are_400_in_the_error_shape(admin: httpx.Client, tmp_path: 
     assert_error(admin.get("/metrics", params={"since": "99999999999d"}), 400, "ConfigurationError")
     assert admin.get("/metrics", params={"since": "0001-01-01"}).status_code in (200, 400)
     assert_error(admin.post("/tokens", json={"expires_in": "99999999d"}), 400, "ConfigurationError")
+    # "" is a mistake, not "never" (that is leaving expires_in out)
+    assert_error(admin.post("/tokens", json={"expires_in": ""}), 400, "ConfigurationError")
     assert_error(
         admin.post("/users", json={"name": "a b", "role": "viewer"}), 400, "ConfigurationError"
     )

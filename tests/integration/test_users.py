@@ -161,3 +161,62 @@ def test_single_mode_local_admin_gets_a_token_without_being_added(container: Any
     _, secret = users.create_token()
     user = users.authenticate_token(secret)
     assert user.name == local_user_name() and user.role == "admin"
+
+
+def test_first_admin_is_made_only_while_nobody_can_log_in_as_one(multi: Any) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("bot", "admin")  # tokens only: cannot log in, so it does not count
+    assert not users.has_admin()
+    first = users.add_first_admin("ada", "ada-password")
+    assert (first.name, first.role) == ("ada", "admin") and users.has_admin()
+    with pytest.raises(ConfigurationError, match="an administrator already exists"):
+        users.add_first_admin("mallory", "mallory-password")
+    with multi.access().acting_as(ADMIN):
+        made = users.audit(action="add first administrator")
+        assert [u.name for u in users.users()] == ["ada", "bot"]
+    assert [(e.user, e.outcome, e.target) for e in made] == [("ada", "succeeded", "ada")]
+
+
+def test_the_last_admin_who_can_log_in_can_be_neither_demoted_nor_disabled(multi: Any) -> None:
+    users = multi.user_service()
+    users.add_first_admin("ada", "ada-password")
+    with multi.access().acting_as(ADMIN):
+        users.add("bot", "admin")  # an API-only admin cannot log in to manage users
+        with pytest.raises(ConfigurationError, match="'ada' is the last administrator"):
+            users.set_role("ada", "manager")
+        with pytest.raises(ConfigurationError, match="'ada' is the last administrator"):
+            users.disable("ada")
+        assert users.set_role("bot", "viewer").role == "viewer"  # not the last one
+        assert {(u.name, u.role, u.disabled) for u in users.users()} == {
+            ("ada", "admin", False),
+            ("bot", "viewer", False),
+        }
+        refused = users.audit(action="change user role")
+        assert ("ada", "failed") in {(e.target, e.outcome) for e in refused}
+
+        users.add("bea", "admin", "bea-password")
+        users.disable("ada")  # bea can still log in as an administrator
+        with pytest.raises(ConfigurationError, match="'bea' is the last administrator"):
+            users.set_role("bea", "viewer")
+        users.enable("ada")
+        assert users.set_role("bea", "viewer").role == "viewer"
+    assert users.has_admin()
+
+
+def test_the_last_admin_rule_holds_in_single_user_mode_too(container: Any) -> None:
+    users = container.user_service()
+    users.add("ada", "admin", "ada-password")
+    with pytest.raises(ConfigurationError, match="last administrator"):
+        users.set_role("ada", "viewer")
+
+
+def test_tokens_of_an_unknown_user_is_not_found(multi: Any) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("bob", "viewer")
+        assert users.tokens("bob") == []
+        with pytest.raises(NotFoundError, match="no user 'nobody'"):
+            users.tokens("nobody")
+    with multi.access().acting_as(User(name="bob", role="viewer")):
+        assert users.tokens() == []  # a non-admin always sees their own

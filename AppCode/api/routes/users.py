@@ -96,7 +96,7 @@ def list_tokens(
     summary="Make an API token; its secret is in this answer only (only a hash is kept)",
 )
 def create_token(body: NewToken, caller: CallerDep) -> dict[str, Any]:
-    expires = duration("expires_in", body.expires_in) if body.expires_in else None
+    expires = duration("expires_in", body.expires_in) if body.expires_in is not None else None
     token, secret = caller.users.create_token(body.user, label=body.label, expires_in=expires)
     return {**token_json(token), "secret": secret}
 
