@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from AppCode.cli.output import print_json, print_table
+from AppCode.cli.output import display_width, print_json, print_table
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.services.json_shapes import plugin_json
+
+_TEXT_WIDTH = 70  # of the DESCRIPTION / ERROR column of `plugins list`
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -62,9 +64,11 @@ def _list(container: Container, args: argparse.Namespace) -> int:
             ]
             for p in plugins
         ],
-        max_widths={4: 40, 5: 70},
+        max_widths={4: 40, 5: _TEXT_WIDTH},
     )
     for p in plugins:
+        if p.error and display_width(p.error) > _TEXT_WIDTH:
+            print(f"{p.name}: {p.error}")  # the whole reason, which the table cut short
         if p.last_problem:
             print(f"{p.name}: last problem: {p.last_problem}")
     return 0

@@ -4,13 +4,16 @@ Lifecycle: discovered -> loaded (imported, its hooks checked against ``HookSpecs
 enabled or disabled (the user's choice, kept in ``plugin_state``) -> unloaded at shutdown. A
 plugin that fails to import, raises in a hook or overruns ``[plugins].hook_timeout_s`` is
 *errored*: it is skipped, the reason is logged, stored and shown, until someone enables it again
-(which also re-imports a plugin that failed to import). The app never waits on a plugin longer
-than the budget and never lets its exception through.
+(which also re-imports a plugin that failed to import). One that did not load in time is not
+even imported until then, so a hanging import costs its budget once, not at every start. The
+app never waits on a plugin longer than the budget and never lets its exception through,
+``SystemExit`` and ``KeyboardInterrupt`` included.
 
 Threads: engine events are queued by ``on_event`` (the engine's thread only enqueues) and run by
-one dispatcher thread in order; each hook call runs in its own daemon thread so that an
-overrunning plugin can be abandoned. Report generation called by an adapter runs on the
-adapter's worker thread with the same guard.
+one dispatcher thread in order; each call into a plugin, its import included, runs in its own
+daemon thread so that an overrunning plugin can be abandoned (a daemon thread does not keep the
+process alive). Report generation called by an adapter runs on the adapter's worker thread with
+the same guard.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -49,6 +53,8 @@ __all__ = ["PluginProblem", "PluginService", "PluginView"]
 log = logging.getLogger(__name__)
 
 ENABLED, DISABLED, ERRORED = "enabled", "disabled", "errored"
+_NOT_LOADED = "could not be loaded"  # how the error of a plugin that failed to load begins
+_BUDGET = "([plugins].hook_timeout_s)"  # ends the error of a call that overran its budget
 _HOOKS = tuple(name for name in vars(HookSpecs) if not name.startswith("_"))
 _STOP = object()
 
@@ -275,16 +281,25 @@ class PluginService:
         return done.wait(timeout)
 
     def shutdown(self, timeout: float = 30.0) -> None:
-        """Finish what is queued (within ``timeout``), then unload every plugin."""
+        """Finish what is queued, then unload every plugin; never waits longer than
+        ``timeout`` in all (whatever is still running then is left behind on its daemon
+        thread)."""
+        deadline = time.monotonic() + timeout
         if self._dispatcher is not None:
             self._queue.put(_STOP)
             self._dispatcher.join(timeout)
+            if self._dispatcher.is_alive():
+                log.warning("plugins were still busy after %g s at shutdown: left behind", timeout)
             self._dispatcher = None
-        with self._lock:
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            log.warning("plugins were still loading at shutdown: left behind")
+            return
+        try:
             for plugin in (self._plugins or {}).values():
-                if plugin.obj is not None and self._manager.is_registered(plugin.obj):
-                    self._manager.unregister(plugin.obj)
+                self._unregister(plugin)
             self._plugins = None
+        finally:
+            self._lock.release()
 
     def _formats(self, kind: str) -> dict[str, str]:
         hook = "generate_report" if kind == "report" else "export_data"
@@ -413,7 +428,9 @@ class PluginService:
             plugin.last_problem = str(exc)
             log.warning("plugin %s could not deliver: %s", plugin.name, exc)
             self._tell(PluginProblem(plugin.name, str(exc), errored=False))
-        except _OverranError as exc:
+        except _GuardError as exc:
+            if exc.__cause__:
+                log.error("plugin %s: %s", plugin.name, exc, exc_info=exc.__cause__)
             self._mark_errored(plugin, str(exc))
         except Exception as exc:
             log.error("plugin %s raised in %s", plugin.name, hook, exc_info=exc)
@@ -421,23 +438,31 @@ class PluginService:
         return None
 
     def _guarded(
-        self, name: str, hook: str, function: Callable[..., Any], args: Sequence[Any]
+        self, name: str, what: str, function: Callable[..., Any], args: Sequence[Any]
     ) -> Any:
+        """``function(*args)``, a plugin's code (``what``: a hook's name, or "importing it"),
+        run on a daemon thread of its own and waited for at most ``hook_timeout_s``. Raises
+        what the plugin raised; ``_OverranError`` if it did not return in time (it is left
+        running, abandoned); ``_EscapedError`` for ``SystemExit``, ``KeyboardInterrupt`` and
+        the like, which must not end the app. A Ctrl-C while waiting still interrupts the
+        caller: it arrives on the main thread, not on the plugin's."""
         outcome: dict[str, Any] = {}
 
         def run() -> None:
             try:
                 outcome["result"] = function(*args)
-            except BaseException as exc:
+            except Exception as exc:
                 outcome["error"] = exc
+            except BaseException as exc:
+                outcome["error"] = _EscapedError(what, exc)
+                outcome["error"].__cause__ = exc  # the log shows where it came from
 
-        worker = threading.Thread(target=run, name=f"plugin-{name}-{hook}", daemon=True)
+        worker = threading.Thread(target=run, name=f"plugin-{name}-{what}", daemon=True)
         worker.start()
         worker.join(self._settings.hook_timeout_s)
         if worker.is_alive():
             raise _OverranError(
-                f"{hook} took longer than {self._settings.hook_timeout_s:g} s "
-                "([plugins].hook_timeout_s)"
+                f"{what} took longer than {self._settings.hook_timeout_s:g} s {_BUDGET}"
             )
         if "error" in outcome:
             raise outcome["error"]
@@ -466,7 +491,11 @@ class PluginService:
                 stored = uow.plugin_states.all()
             for candidate in self._discover():
                 plugin = _Plugin(candidate.name, candidate.source, candidate)
-                self._import(plugin)
+                state = stored.get(plugin.name)
+                if state and state.error and _did_not_load_in_time(state.error):
+                    plugin.error = state.error  # not waited for again until enabled again
+                else:
+                    self._import(plugin)
                 if plugin.name in self._plugins:
                     first = self._plugins[plugin.name]
                     log.error(
@@ -483,6 +512,7 @@ class PluginService:
                     plugin.error = state.error
                 elif plugin.error and plugin.error != (state.error if state else None):
                     self._store(plugin)
+                    self._tell(PluginProblem(plugin.name, plugin.error, errored=True))
                 self._plugins[plugin.name] = plugin
             log.info(
                 "plugins: %s",
@@ -501,13 +531,16 @@ class PluginService:
             {},
         )
         try:
-            obj = plugin.candidate.load()
+            obj = self._guarded(plugin.name, "importing it", plugin.candidate.load, [])
             self._manager.register(obj, name=f"{plugin.candidate.source}:{plugin.candidate.name}")
+        except _GuardError as exc:
+            where = f"plugin {plugin.name} from {plugin.source}"
+            log.error("%s %s: %s", where, _NOT_LOADED, exc, exc_info=exc.__cause__)
+            plugin.error = f"{_NOT_LOADED}: {exc}"
+            return
         except Exception as exc:
-            log.error(
-                "plugin %s from %s could not be loaded", plugin.name, plugin.source, exc_info=exc
-            )
-            plugin.error = f"could not be loaded: {type(exc).__name__}: {exc}"
+            log.error("plugin %s from %s %s", plugin.name, plugin.source, _NOT_LOADED, exc_info=exc)
+            plugin.error = f"{_NOT_LOADED}: {type(exc).__name__}: {exc}"
             return
         unknown = [
             attr
@@ -517,7 +550,7 @@ class PluginService:
         if unknown:
             self._manager.unregister(obj)
             plugin.error = (
-                f"could not be loaded: unknown hook {', '.join(unknown)} "
+                f"{_NOT_LOADED}: unknown hook {', '.join(unknown)} "
                 f"(the hooks are {', '.join(_HOOKS)}; see docs/plugins.md)"
             )
             return
@@ -549,9 +582,12 @@ class PluginService:
                     raise PluginError("settings_schema() must return a pydantic model class")
                 plugin.schema = schema
                 plugin.config = self._validated(plugin) if schema else None
+        except _GuardError as exc:
+            log.error("plugin %s %s: %s", plugin.name, _NOT_LOADED, exc, exc_info=exc.__cause__)
+            plugin.error = f"{_NOT_LOADED}: {exc}"
         except Exception as exc:
-            log.error("plugin %s could not be loaded", plugin.name, exc_info=exc)
-            plugin.error = f"could not be loaded: {exc}"
+            log.error("plugin %s %s", plugin.name, _NOT_LOADED, exc_info=exc)
+            plugin.error = f"{_NOT_LOADED}: {exc}"
 
     def _validated(self, plugin: _Plugin) -> BaseModel | None:
         if plugin.schema is None:
@@ -579,7 +615,14 @@ class PluginService:
             if state.enabled and not plugin.enabled:
                 self._states_changed()  # enabled elsewhere (the CLI, the API server)
             plugin.enabled = state.enabled
-            if state.error != plugin.error and (state.error or plugin.obj is not None):
+            if state.error is None and plugin.error and plugin.obj is None:
+                # Enabled again elsewhere after it failed to load: load it here too.
+                plugin.error = None
+                self._import(plugin)
+                if plugin.error:
+                    self._store(plugin)
+                self._states_changed()
+            elif state.error != plugin.error and (state.error or plugin.obj is not None):
                 plugin.error = state.error  # enabled again elsewhere, or errored elsewhere
                 self._states_changed()
 
@@ -621,8 +664,30 @@ class PluginService:
         )
 
 
-class _OverranError(Exception):
-    """A hook did not return within the time budget."""
+class _GuardError(Exception):
+    """A call into a plugin went wrong in a way its own exceptions cannot say; the message is
+    the reason shown to the user."""
+
+
+class _OverranError(_GuardError):
+    """A hook (or the import) did not return within the time budget."""
+
+
+class _EscapedError(_GuardError):
+    """The plugin raised an exception that would end the app (``SystemExit``,
+    ``KeyboardInterrupt``): it is the plugin's failure instead."""
+
+    def __init__(self, what: str, exc: BaseException) -> None:
+        if isinstance(exc, SystemExit):
+            code = "" if exc.code is None else repr(exc.code)
+            super().__init__(f"{what} called sys.exit({code})")
+        else:
+            detail = f": {exc}" if str(exc) else ""
+            super().__init__(f"{what} raised {type(exc).__name__}{detail}")
+
+
+def _did_not_load_in_time(error: str) -> bool:
+    return error.startswith(_NOT_LOADED) and error.endswith(_BUDGET)
 
 
 def _impl(plugin: _Plugin, hook: str) -> Callable[..., Any]:

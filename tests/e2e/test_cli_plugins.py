@@ -182,3 +182,76 @@ def test_history_exports_every_matching_execution(cli: CliRunner, tmp_path: Path
     assert str(bad) in [c.value for c in workbook["Executions"][2]]
     refused = cli("history", "--export", f"html:{tmp_path / 'h.html'}")
     assert refused.returncode == 2 and "no enabled plugin makes 'html' exports" in refused.stderr
+
+
+FAST_PLUGINS = {"SCRIPTBATCH_PLUGINS__HOOK_TIMEOUT_S": "1"}  # the budget of every plugin call
+
+
+def test_plugins_list_goes_on_past_a_plugin_that_exits_or_is_interrupted_at_import(
+    cli: CliRunner, data_home: Path
+) -> None:
+    write_script(data_home / "plugins" / "exiter.py", "import sys; sys.exit(3)\n")
+    write_script(data_home / "plugins" / "interrupter.py", "raise KeyboardInterrupt\n")
+
+    listed = cli("plugins", "list")
+
+    assert listed.returncode == 0, listed.stderr
+    exiter = next(line for line in listed.stdout.splitlines() if line.startswith("exiter "))
+    assert "errored" in exiter and "importing it called sys.exit(3)" in exiter
+    assert "importing it raised KeyboardInterrupt" in listed.stdout
+    assert "html_report" in listed.stdout
+
+
+def test_a_plugin_that_hangs_at_import_is_switched_off_in_time_and_the_command_goes_on(
+    cli: CliRunner, data_home: Path, tmp_path: Path
+) -> None:
+    write_script(data_home / "plugins" / "slow.py", "import time; time.sleep(1000)\n")
+    reason = "could not be loaded: importing it took longer than 1 s ([plugins].hook_timeout_s)"
+
+    run = cli(
+        "run", str(write_script(tmp_path / "a.py")), "--jobs", "2", env=FAST_PLUGINS, timeout=30
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert f"warning: plugin slow: {reason}" in run.stderr
+    assert "succeeded" in run.stdout
+
+    listed = cli("plugins", "list", env=FAST_PLUGINS, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    assert f"slow: {reason}" in listed.stdout  # in full below the table, which cuts it short
+    refused = cli("plugins", "enable", "slow", env=FAST_PLUGINS, timeout=30)
+    assert refused.returncode == 1 and reason in refused.stderr
+
+
+def test_hooks_that_block_or_exit_at_the_end_of_a_batch_do_not_hold_up_run(
+    cli: CliRunner, data_home: Path, tmp_path: Path
+) -> None:
+    write_script(
+        data_home / "plugins" / "stuck.py",
+        "import sys, time\n"
+        "from AppCode.services.plugin_spec import PluginInfo, hookimpl\n"
+        "@hookimpl\ndef plugin_info():\n    return PluginInfo(name='stuck', version='1')\n"
+        "@hookimpl\ndef on_batch_finished():\n    time.sleep(1000)\n",
+    )
+    write_script(
+        data_home / "plugins" / "quitter.py",
+        "import sys\n"
+        "from AppCode.services.plugin_spec import PluginInfo, hookimpl\n"
+        "@hookimpl\ndef plugin_info():\n    return PluginInfo(name='quitter', version='1')\n"
+        "@hookimpl\ndef notify():\n    sys.exit(4)\n",
+    )
+    for name in ("stuck", "quitter"):
+        assert cli("plugins", "enable", name, env=FAST_PLUGINS).returncode == 0
+
+    run = cli("run", str(write_script(tmp_path / "a.py")), env=FAST_PLUGINS, timeout=30)
+
+    assert run.returncode == 0, run.stderr
+    assert "warning: plugin stuck: on_batch_finished took longer than 1 s" in run.stderr
+    assert "warning: plugin quitter: notify called sys.exit(4)" in run.stderr
+    listed = json.loads(cli("plugins", "list", "--json").stdout)
+    states = {p["name"]: p["state"] for p in listed}
+    assert (states["stuck"], states["quitter"], states["html_report"]) == (
+        "errored",
+        "errored",
+        "enabled",
+    )

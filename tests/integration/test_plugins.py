@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,27 @@ def test_a_plugin_that_fails_to_import_is_errored_and_the_rest_work(
     assert container.history_service().find_batch(batch_id).status.value == "succeeded"
 
 
+def test_a_plugin_fixed_and_enabled_in_another_process_is_loaded_here_too(
+    container: Any, data_home: Path
+) -> None:
+    from AppCode.container import build
+
+    plugin = write_script(data_home / "plugins" / "late.py", "import no_such_module_here\n")
+    assert _plugins(container)["late"].state == "errored"
+    plugin.write_text(
+        "from AppCode.services.plugin_spec import PluginInfo, hookimpl\n"
+        "@hookimpl\ndef plugin_info():\n    return PluginInfo(name='late', version='2')\n"
+    )
+    other = build(data_home)
+    try:
+        other.plugin_service().enable("late")
+    finally:
+        other.shutdown_resources()
+
+    late = _plugins(container)["late"]
+    assert (late.state, late.info.version if late.info else None) == ("enabled", "2")
+
+
 def test_a_hook_that_raises_is_errored_logged_and_the_batch_unharmed(
     container: Any, data_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -247,6 +269,116 @@ def test_a_slow_hook_overruns_its_budget_and_is_errored(
     assert container.history_service().find_batch(batch_id).status.value == "succeeded"
     slow = _plugins(container)["slow"]
     assert slow.state == "errored" and "took longer than 0.3 s" in (slow.error or "")
+
+
+def test_a_plugin_that_exits_or_is_interrupted_at_import_is_errored_and_the_rest_work(
+    container: Any, data_home: Path
+) -> None:
+    write_script(data_home / "plugins" / "exiter.py", "import sys\nsys.exit(3)\n")
+    write_script(data_home / "plugins" / "interrupter.py", "raise KeyboardInterrupt\n")
+    problems: list[Any] = []
+    container.plugin_service().subscribe_problems(problems.append)
+
+    plugins = _plugins(container)
+
+    assert plugins["exiter"].state == "errored"
+    assert plugins["exiter"].error == "could not be loaded: importing it called sys.exit(3)"
+    assert plugins["interrupter"].state == "errored"
+    assert "importing it raised KeyboardInterrupt" in (plugins["interrupter"].error or "")
+    assert plugins["html_report"].state == "enabled"
+    assert sorted(p.plugin for p in problems if p.errored) == ["exiter", "interrupter"]
+
+
+def _hanging_plugin(data_home: Path, gate: Path) -> Path:
+    """A dropped-in plugin whose import blocks until ``gate`` exists, counting its imports."""
+    return write_script(
+        data_home / "plugins" / "hanging.py",
+        "import time\n"
+        "from pathlib import Path\n"
+        f"gate = Path({str(gate)!r})\n"
+        "imports = gate.with_name('imports')\n"
+        "imports.write_text(str(int(imports.read_text()) + 1 if imports.exists() else 1))\n"
+        "while not gate.exists():\n"
+        "    time.sleep(0.02)\n",
+    )
+
+
+def test_a_plugin_whose_import_hangs_is_errored_in_time_and_not_waited_for_again(
+    container: Any, data_home: Path, tmp_path: Path
+) -> None:
+    from AppCode.container import build
+
+    gate = tmp_path / "gate"
+    _hanging_plugin(data_home, gate)
+    container.settings().plugins.hook_timeout_s = 0.5
+    try:
+        hanging = _plugins(container)["hanging"]
+        assert hanging.state == "errored"
+        assert hanging.error == (
+            "could not be loaded: importing it took longer than 0.5 s ([plugins].hook_timeout_s)"
+        )
+        assert _plugins(container)["html_report"].state == "enabled"
+
+        other = build(data_home)  # the next start: errored as stored, not imported again
+        try:
+            assert _plugins(other)["hanging"].error == hanging.error
+        finally:
+            other.shutdown_resources()
+        assert (tmp_path / "imports").read_text() == "1"
+
+        with pytest.raises(PluginError, match=r"importing it took longer than 0\.5 s"):
+            container.plugin_service().enable("hanging")  # enabling tries it again
+        assert (tmp_path / "imports").read_text() == "2"
+    finally:
+        gate.touch()  # let the abandoned imports end
+
+
+def test_shutdown_does_not_wait_for_a_plugin_still_loading(
+    container: Any, data_home: Path, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    _hanging_plugin(data_home, gate)
+    container.settings().plugins.hook_timeout_s = 10
+    service = container.plugin_service()
+    try:
+        # The batch's start has the dispatcher load the plugins; it is stuck in the import.
+        handle = container.batch_service().start({"paths": [str(write_script(tmp_path / "a.py"))]})
+        assert handle.wait(60)
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "imports").exists():
+            assert time.monotonic() < deadline, "the plugin was never imported"
+            time.sleep(0.01)
+
+        started = time.monotonic()
+        service.shutdown(timeout=0.3)
+        assert time.monotonic() - started < 5  # not the 10 s the import may take
+    finally:
+        gate.touch()
+
+
+def test_a_hook_that_calls_sys_exit_is_errored_and_the_other_plugins_still_hear_the_batch(
+    container: Any, data_home: Path, tmp_path: Path
+) -> None:
+    write_script(
+        data_home / "plugins" / "quitter.py",
+        "import sys\n"
+        "from AppCode.services.plugin_spec import PluginInfo, hookimpl\n"
+        "@hookimpl\ndef plugin_info():\n    return PluginInfo(name='quitter', version='1')\n"
+        "@hookimpl\ndef on_batch_started():\n    sys.exit(5)\n",
+    )
+    out = tmp_path / "heard"
+    out.mkdir()
+    write_script(data_home / "plugins" / "recorder.py", RECORDER.format(out=str(out)))
+    service = container.plugin_service()
+    service.enable("quitter")
+    service.enable("recorder")
+
+    batch_id = _run(container, write_script(tmp_path / "a.py"))
+
+    quitter = _plugins(container)["quitter"]
+    assert quitter.state == "errored"
+    assert quitter.error == "on_batch_started called sys.exit(5)"
+    assert json.loads((out / "report.json").read_text())["batch"] == batch_id
 
 
 def test_plugins_that_do_not_follow_the_spec_are_refused(container: Any, data_home: Path) -> None:
