@@ -28,10 +28,15 @@ with import_without(
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from AppCode.core.domain.errors import DatabaseError
 from AppCode.core.engines.engine import ExecutionEngine
 from AppCode.core.engines.event_bus import EventBus
 from AppCode.core.managers.script_manager import ScriptManager
-from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
+from AppCode.infrastructure.data.database import (
+    create_database_engine,
+    sqlite_damage,
+    sqlite_url,
+)
 from AppCode.infrastructure.data.migrations import Migrator
 from AppCode.infrastructure.data.result_writer import ResultWriter
 from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
@@ -226,6 +231,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow.provider,
         archiver=backup_archiver,
         settings=settings.provided.backup,
+        data_root=data_dir.provided.root,
         default_directory=data_dir.provided.backups,
         access=access,
         batch_running=batch_service.provided.running_anywhere,
@@ -288,7 +294,9 @@ def build(
     ``data_dir``: ``--data-dir``, else ``$SCRIPTBATCH_HOME``, else the per-user data directory.
     ``config_file``: ``--config``, else ``<data-dir>/config.toml``. Raises ``ConfigurationError``
     or ``DatabaseError`` with a message for the user. Call ``shutdown_resources()`` when done.
-    ``migrate=False`` is only for ``scriptbatch db ...``, which reports and applies migrations.
+    ``migrate=False`` leaves the database unopened, for commands that open it themselves:
+    ``scriptbatch db ...`` (``upgrade_schema``) and the backup commands that must work on a
+    damaged database (``open_database(allow_damaged=True)``).
     """
     where = DataDir.resolve(data_dir)
     prepare_data_dir(where)
@@ -305,21 +313,50 @@ def build(
     if not migrate:
         return container
     try:
-        migrator = container.migrator()
-        current = migrator.current()
-        with container.access().system():
-            if current is not None and current != migrator.head():
-                # An existing database is about to change schema: keep a copy of it first.
-                container.backup_service().create(kind="pre-migration", note=f"before {current}")
-            migrator.ensure_current()
-            batches = container.batch_service()
-            batches.recover_interrupted()
-            if settings.history.retention_days:
-                batches.prune(timedelta(days=settings.history.retention_days))
+        open_database(container)
     except BaseException:
         container.shutdown_resources()
         raise
     return container
+
+
+def open_database(container: Container, *, allow_damaged: bool = False) -> str | None:
+    """Start-up upkeep: migrate the schema (``upgrade_schema``), mark runs a dead app left
+    behind, apply the history retention.
+
+    With ``allow_damaged`` (the backup commands that must help when the database is broken),
+    a damaged SQLite file is not an error: nothing is done and what is wrong is returned.
+    Raises ``DatabaseError`` otherwise.
+    """
+    try:
+        upgrade_schema(container)
+        retention_days = container.settings().history.retention_days
+        with container.access().system():
+            batches = container.batch_service()
+            batches.recover_interrupted()
+            if retention_days:
+                batches.prune(timedelta(days=retention_days))
+    except DatabaseError:
+        problem = sqlite_damage(container.database()) if allow_damaged else None
+        if problem is None:
+            raise
+        log.warning("the database is damaged (%s); going on without it", problem)
+        return problem
+    return None
+
+
+def upgrade_schema(container: Container, target: str = "head") -> tuple[str | None, str | None]:
+    """The one way the schema is upgraded, at start-up and by ``scriptbatch db upgrade``:
+    check the upgrade can happen (a database from a newer ScriptBatch, an unknown or older
+    target are refused before anything is written), take a pre-migration backup when an
+    existing database is about to change, then migrate. Returns the revisions before and
+    after."""
+    migrator = container.migrator()
+    before, goal = migrator.plan(target)
+    if before is not None and before != goal:
+        with container.access().system():
+            container.backup_service().create(kind="pre-migration", note=f"before {before}")
+    return migrator.upgrade(goal)
 
 
 def install_examples(container: Container) -> bool:

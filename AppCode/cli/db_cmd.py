@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from AppCode.cli.output import print_table
-from AppCode.container import Container
+from AppCode.container import Container, upgrade_schema
+from AppCode.core.domain.errors import DatabaseError
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -16,8 +17,19 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "database automatically whenever it starts.",
     )
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    up = sub.add_parser("upgrade", parents=[common], help="upgrade the schema to the newest")
-    up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    up = sub.add_parser(
+        "upgrade",
+        parents=[common],
+        help="upgrade the schema to the newest",
+        description="Upgrade the schema, after a pre-migration backup of the database (as at "
+        "start-up). Downgrades are not supported: restore a backup instead.",
+    )
+    up.add_argument(
+        "revision",
+        nargs="?",
+        default="head",
+        help="target revision, one that 'db history' lists (default: head)",
+    )
     up.set_defaults(handler=_upgrade, migrate=False)
     cur = sub.add_parser("current", parents=[common], help="show the schema revision")
     cur.set_defaults(handler=_current, migrate=False)
@@ -26,7 +38,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _upgrade(container: Container, args: argparse.Namespace) -> int:
-    before, after = container.migrator().upgrade(args.revision)
+    before, after = upgrade_schema(container, args.revision)
     if before == after:
         print(f"already at {after}")
     else:
@@ -39,8 +51,17 @@ def _current(container: Container, args: argparse.Namespace) -> int:
     current = migrator.current()
     if current is None:
         print("(empty database: no schema yet; run 'scriptbatch db upgrade')")
+    elif current == migrator.head():
+        print(f"{current} (head)")
+    elif migrator.is_known(current):
+        print(f"{current} (upgrade available: {migrator.head()})")
     else:
-        print(f"{current}{' (head)' if current == migrator.head() else ' (upgrade available)'}")
+        raise DatabaseError(
+            f"the database is at schema revision {current}, which was written by a newer "
+            f"version of ScriptBatch (this version knows up to {migrator.head()})",
+            hint="Upgrade ScriptBatch to open it. To use this version's data instead, move "
+            "the file aside, then restore a backup ('scriptbatch backup restore ID').",
+        )
     return 0
 
 

@@ -5,6 +5,9 @@ what goes in them, keeps ``backup_records`` in step with the files in the backup
 runs a restore as one all-or-nothing step: verify, take a pre-restore backup, put the backup's
 database in place, migrate it forward, reload the settings, and on any failure put the
 previous state back.
+
+Only the archives in the backup folder are ScriptBatch's own: retention and deletion never
+touch a file anywhere else, and checking a copy elsewhere (``verify PATH``) only reports on it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from AppCode.core.domain.errors import BackupError, ConflictError, NotFoundError
+from AppCode.core.domain.errors import (
+    BackupError,
+    ConfigurationError,
+    ConflictError,
+    DatabaseError,
+    NotFoundError,
+    ScriptBatchError,
+)
 from AppCode.core.domain.models import BackupRecord
 from AppCode.core.domain.ports import BackupArchiver, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
@@ -29,6 +39,9 @@ __all__ = ["BackupScheduler", "BackupService"]
 log = logging.getLogger(__name__)
 
 KINDS = ("manual", "scheduled", "pre-restore", "pre-migration")
+# The user's own backups; the others are safety copies the app takes by itself. Retention keeps
+# ``keep_last`` of each group, so that safety copies never push the user's backups out.
+USER_KINDS = ("manual", "scheduled")
 
 
 class BackupService:
@@ -37,6 +50,7 @@ class BackupService:
         uow: UnitOfWorkFactory,
         archiver: BackupArchiver,
         settings: BackupSettings,
+        data_root: Path,
         default_directory: Path,
         batch_running: Callable[[], bool],
         after_restore: Callable[[], None],
@@ -46,6 +60,7 @@ class BackupService:
         self._uow = uow
         self._archiver = archiver
         self._settings = settings
+        self._data_root = data_root
         self._default_directory = default_directory
         self._access = access
         self._batch_running = batch_running
@@ -57,8 +72,16 @@ class BackupService:
 
     @property
     def directory(self) -> Path:
+        """``[backup] directory``, where a relative path is inside the data directory (so it
+        means the same folder whatever the current directory); else ``<data-dir>/backups``."""
         configured = self._settings.directory.strip()
-        return Path(configured).expanduser() if configured else self._default_directory
+        if not configured:
+            return self._default_directory
+        return Path(os.path.abspath(self._data_root / Path(configured).expanduser()))
+
+    def _in_directory(self, path: str | Path) -> bool:
+        """Whether ``path`` is an archive in the backup folder (links resolved)."""
+        return Path(os.path.realpath(path)).parent == Path(os.path.realpath(self.directory))
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -69,11 +92,18 @@ class BackupService:
             raise BackupError(f"unknown backup kind {kind!r}")
         with self._lock:
             record = self._write(kind, note)
-        self._apply_retention()
+        try:
+            self._apply_retention()
+        except (ScriptBatchError, OSError):
+            # The backup is written and recorded: that is what was asked for.
+            log.warning(
+                "backup %s written, but old backups were not pruned", record.path, exc_info=True
+            )
         return record
 
     def _write(self, kind: str, note: str | None) -> BackupRecord:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._make_directory()
         path = self.directory / f"scriptbatch-{stamp}-{kind}.zip"
         base = self._incremental_base()
         try:
@@ -85,8 +115,9 @@ class BackupService:
                 base=base,
             )
         except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename and exc.filename != str(path) else ""
             raise BackupError(
-                f"the backup could not be written to {path}: {exc.strerror or exc}",
+                f"the backup could not be written to {path}: {exc.strerror or exc}{where}",
                 hint="Check that the backup folder ([backup] directory) is writable and has "
                 "free space.",
             ) from None
@@ -95,6 +126,23 @@ class BackupService:
             uow.commit()
         log.info("%s backup %s written (%d bytes)", kind, record.path, record.size_bytes)
         return record
+
+    def _make_directory(self) -> None:
+        """Create the backup folder, or say which path is in the way."""
+        folder = self.directory
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise BackupError(
+                f"the backup folder {folder} cannot be created: {blocker} is a file, not a folder",
+                hint=f"Move {blocker} away, or set [backup] directory to another folder.",
+            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(
+                f"the backup folder {folder} cannot be created: {exc.strerror or exc}",
+                hint="Make it writable, or set [backup] directory to another folder.",
+            ) from None
 
     def _incremental_base(self) -> BackupRecord | None:
         if not (self._settings.include_logs and self._settings.incremental_logs):
@@ -109,37 +157,74 @@ class BackupService:
     @requires(Level.VIEW, "list backups")
     def backups(self) -> list[BackupRecord]:
         """Every backup, newest first: the records, plus archives found in the backup folder
-        that the database does not know (after a restore, or copied in by hand)."""
-        with self._lock, self._uow() as uow:
-            records = {r.id: r for r in uow.backups.all()}
-            known_paths = {os.path.realpath(r.path) for r in records.values()}
-            added = []
-            if self.directory.is_dir():
-                for archive in sorted(self.directory.glob("scriptbatch-*.zip")):
-                    if os.path.realpath(archive) in known_paths:
-                        continue
-                    try:
-                        record = self._archiver.read(str(archive))
-                    except BackupError:
-                        continue
-                    if record.id not in records:
-                        records[record.id] = record
-                        added.append(record)
-            for record in added:
-                uow.backups.add(record)
-            if added:
-                uow.commit()
+        that the database does not know (after a restore, or copied in by hand), which are
+        recorded. A file there that is not a valid backup is skipped (and logged). When the
+        database cannot be read (it is damaged), the folder's archives alone."""
+        with self._lock:
+            try:
+                with self._uow() as uow:
+                    records = {r.id: r for r in uow.backups.all()}
+                    added, moved = self._sync_folder(records)
+                    for record in added:
+                        uow.backups.add(record)
+                    for record in moved:
+                        uow.backups.update(record)
+                    if added or moved:
+                        uow.commit()
+            except DatabaseError as exc:
+                log.warning("backup records not readable (%s): listing the folder", exc.message)
+                records = {}
+                self._sync_folder(records)
         return sorted(records.values(), key=lambda r: r.created_at, reverse=True)
+
+    def _sync_folder(
+        self, records: dict[str, BackupRecord]
+    ) -> tuple[list[BackupRecord], list[BackupRecord]]:
+        """Add the folder's archives to ``records``; returns the new ones, and the records that
+        pointed at a file outside the folder or at no file (an older version's ``verify`` of a
+        copy moved them) while their archive is here, now pointing at it again."""
+        if not self.directory.is_dir():
+            return [], []
+        known_paths = {os.path.realpath(r.path) for r in records.values()}
+        added, moved = [], []
+        for archive in sorted(self.directory.glob("scriptbatch-*.zip")):
+            if os.path.realpath(archive) in known_paths:
+                continue
+            try:
+                record = self._archiver.read(str(archive))
+            except BackupError as exc:
+                log.warning("skipped %s: %s", archive, exc.message)
+                continue
+            existing = records.get(record.id)
+            if existing is None:
+                added.append(record)
+            elif self._in_directory(existing.path) and Path(existing.path).is_file():
+                continue  # a second copy of a recorded archive: the record stays as it is
+            else:
+                moved.append(record)
+            records[record.id] = record
+        return added, moved
 
     @requires(Level.VIEW, "list backups")
     def find(self, ref: str) -> BackupRecord:
-        """A backup by id (or unique prefix), or an archive's path."""
+        """A backup by id (or unique prefix), or an archive's path. A path is the recorded
+        backup only when it is that backup's archive; any other file (a copy elsewhere) is read
+        as it is and never stands for a record."""
         ref = ref.strip()
-        if ref.endswith(".zip") or os.sep in ref:
-            path = Path(ref).expanduser()
+        if ref.endswith(".zip") or os.sep in ref or (ref and Path(ref).exists()):
+            path = Path(os.path.abspath(Path(ref).expanduser()))
+            if path.is_dir():
+                raise ConfigurationError(
+                    f"{path} is a folder, not a backup file",
+                    hint="Give a backup's id (see 'scriptbatch backup list') or the path of "
+                    "a backup archive (.zip).",
+                )
             if not path.is_file():
-                raise NotFoundError(f"backup file {path} does not exist")
-            return self._archiver.read(str(path))
+                raise NotFoundError(
+                    f"backup file {path} does not exist",
+                    hint="See the backups with 'scriptbatch backup list'.",
+                )
+            return self._recorded_at(path) or self._archiver.read(str(path))
         matches = [r for r in self.backups() if r.id.startswith(ref)] if ref else []
         exact = [r for r in matches if r.id == ref]
         if exact or len(matches) == 1:
@@ -152,16 +237,22 @@ class BackupService:
             f"no backup with id {ref!r}", hint="See the backups with 'scriptbatch backup list'."
         )
 
+    def _recorded_at(self, path: Path) -> BackupRecord | None:
+        """The record whose archive ``path`` is, if any."""
+        resolved = os.path.realpath(path)
+        return next((r for r in self.backups() if os.path.realpath(r.path) == resolved), None)
+
     # -- verifying ---------------------------------------------------------------------------
 
     @requires(Level.MANAGE, "verify backup", audit=True)
     def verify(self, ref: str) -> BackupRecord:
         """Check an archive completely (and the bases its logs come from); raises
-        ``BackupError`` saying what is wrong. The result is recorded."""
+        ``BackupError`` saying what is wrong. The result is recorded when the archive is a
+        recorded backup's; a file elsewhere is only reported on."""
         record = self.find(ref)
         ok = False
         try:
-            if self._recorded_elsewhere(record):
+            if self._changed_since_recorded(record):
                 raise BackupError(
                     f"backup {record.path} was changed after it was written (its checksum "
                     "differs from the recorded one)",
@@ -175,9 +266,19 @@ class BackupService:
             self._mark(record, ok)
         return replace(record, verified_ok=True, verified_at=datetime.now(UTC))
 
-    def _recorded_elsewhere(self, record: BackupRecord) -> bool:
-        with self._uow() as uow:
-            stored = next((r for r in uow.backups.all() if r.id == record.id), None)
+    def _stored(self, record: BackupRecord) -> BackupRecord | None:
+        """The stored record of ``record`` if it is the one for that same archive file."""
+        try:
+            with self._uow() as uow:
+                stored = next((r for r in uow.backups.all() if r.id == record.id), None)
+        except DatabaseError:
+            return None  # nothing recorded can be read; the archive speaks for itself
+        if stored is None or os.path.realpath(stored.path) != os.path.realpath(record.path):
+            return None
+        return stored
+
+    def _changed_since_recorded(self, record: BackupRecord) -> bool:
+        stored = self._stored(record)
         return stored is not None and stored.sha256 != self._archiver.read(record.path).sha256
 
     def _chain(self, record: BackupRecord) -> list[BackupRecord]:
@@ -198,9 +299,14 @@ class BackupService:
         return chain
 
     def _mark(self, record: BackupRecord, ok: bool) -> None:
+        """Record a verification on the stored record of that archive; only its verification
+        fields change (never its path or checksum)."""
         try:
+            stored = self._stored(record)
+            if stored is None:
+                return
             with self._uow() as uow:
-                uow.backups.update(replace(record, verified_ok=ok, verified_at=datetime.now(UTC)))
+                uow.backups.update(replace(stored, verified_ok=ok, verified_at=datetime.now(UTC)))
                 uow.commit()
         except Exception:
             log.warning("could not record the verification of %s", record.path, exc_info=True)
@@ -224,46 +330,96 @@ class BackupService:
             for base in chain:
                 self._archiver.verify(base.path)
             safety = self._write("pre-restore", f"before restoring {record.id}")
-            try:
-                undo = self._archiver.install(record.path, [b.path for b in chain])
-            except Exception as exc:
-                log.exception("restore of %s failed while installing", record.path)
+            self._put_in_place(
+                record, chain, f"The current data is intact; a copy is in {safety.path}."
+            )
+        self._after_put_in_place()
+        log.info("restored backup %s (pre-restore copy %s)", record.path, safety.path)
+        return safety
+
+    @requires(Level.ADMIN, "restore backup", audit=True)
+    def restore_over_damaged(self, ref: str) -> str:
+        """Restore a backup when the current database file is damaged, so that it can neither
+        be backed up first nor asked whether a batch runs: the damaged file is renamed and kept
+        beside the restored one instead. Returns its new path. All or nothing: on failure the
+        damaged file is back in place."""
+        with self._lock:
+            problem = self._archiver.damage()
+            if problem is None:
                 raise BackupError(
-                    f"the restore failed and nothing was changed: {exc}",
-                    hint=f"The current data is intact; a copy is in {safety.path}.",
-                ) from None
+                    "the current database is not damaged, so it is not set aside",
+                    hint="Restore the usual way: a pre-restore backup of it is taken first.",
+                )
+            record = self.find(ref)
+            self._archiver.verify(record.path)
+            chain = self._chain(record)
+            for base in chain:
+                self._archiver.verify(base.path)
+            aside, put_back = self._archiver.set_aside_damaged()
+            log.warning("damaged database (%s) moved to %s for a restore", problem, aside)
+            self._put_in_place(
+                record, chain, "The damaged database file is back in place.", put_back
+            )
+        self._after_put_in_place()
+        log.info("restored backup %s over a damaged database (kept as %s)", record.path, aside)
+        return aside
+
+    def _put_in_place(
+        self,
+        record: BackupRecord,
+        chain: list[BackupRecord],
+        hint: str,
+        put_back: Callable[[], None] | None = None,
+    ) -> None:
+        """Install the archive and migrate/reload. On failure: undo the install, call
+        ``put_back`` (what was set aside goes back), reload, and raise ``BackupError``."""
+        try:
+            undo = self._archiver.install(record.path, [b.path for b in chain])
+        except Exception as exc:
+            log.exception("restore of %s failed while installing", record.path)
+            if put_back is not None:
+                put_back()
+            raise BackupError(
+                f"the restore failed and nothing was changed: {exc}", hint=hint
+            ) from None
+        try:
+            self._after_restore()  # migrate forward, reload settings, reset caches
+        except Exception as exc:
+            log.exception("restore of %s failed after installing; undoing", record.path)
+            undo()
+            if put_back is not None:
+                put_back()
             try:
-                self._after_restore()  # migrate forward, reload settings, reset caches
-            except Exception as exc:
-                log.exception("restore of %s failed after installing; undoing", record.path)
-                undo()
-                try:
-                    self._after_restore()
-                except Exception:
-                    log.exception("reloading after the undo failed")
-                raise BackupError(
-                    f"the restore failed and the previous state is back in place: {exc}",
-                    hint=f"A copy of the previous state is also in {safety.path}.",
-                ) from None
-            self._archiver.forget_previous()
+                self._after_restore()
+            except Exception:
+                log.exception("reloading after the undo failed")
+            raise BackupError(
+                f"the restore failed and the previous state is back in place: {exc}", hint=hint
+            ) from None
+        self._archiver.forget_previous()
+
+    def _after_put_in_place(self) -> None:
         self._cache.invalidate("scripts")
         self._cache.invalidate("history")
         self.backups()  # records of archives newer than the restored database come back
-        log.info("restored backup %s (pre-restore copy %s)", record.path, safety.path)
-        return safety
 
     # -- retention ---------------------------------------------------------------------------
 
     @requires(Level.MANAGE, "prune backups", audit=True)
     def prune(self) -> list[BackupRecord]:
-        """Keep the newest ``keep_last`` backups, plus the newest verified one and every base a
-        kept incremental needs; delete the rest (archive and record). Returns what went."""
+        """Keep the newest ``keep_last`` of the user's backups (manual, scheduled) and the newest
+        ``keep_last`` safety copies (pre-restore, pre-migration), plus the newest verified one
+        and every base a kept incremental needs; delete the rest (archive and record). Only
+        archives in the backup folder count: nothing elsewhere is deleted. Returns what went."""
         return self._apply_retention()
 
     def _apply_retention(self) -> list[BackupRecord]:
         # After every backup too; each deletion is audited on its own.
-        records = self.backups()
-        keep = {r.id for r in records[: self._settings.keep_last]}
+        records = [r for r in self.backups() if self._in_directory(r.path)]
+        users = [r for r in records if r.kind in USER_KINDS]
+        safety = [r for r in records if r.kind not in USER_KINDS]
+        keep_last = self._settings.keep_last
+        keep = {r.id for r in users[:keep_last]} | {r.id for r in safety[:keep_last]}
         verified = next((r for r in records if r.verified_ok), None)
         if verified is not None:
             keep.add(verified.id)
@@ -280,8 +436,19 @@ class BackupService:
 
     @requires(Level.MANAGE, "delete backup", audit=True)
     def delete(self, ref: str) -> None:
+        """Delete a backup: its record, and its archive if that is in the backup folder (a
+        file anywhere else is the user's and stays)."""
         record = self.find(ref)
-        Path(record.path).unlink(missing_ok=True)
+        if self._stored(record) is None:
+            raise BackupError(
+                f"{record.path} is not a recorded backup in the backup folder {self.directory}; "
+                "ScriptBatch deletes only its own backups",
+                hint="Delete the file yourself if you no longer need it.",
+            )
+        if self._in_directory(record.path):
+            Path(record.path).unlink(missing_ok=True)
+        else:
+            log.info("backup %s is outside the backup folder: its file is kept", record.path)
         with self._uow() as uow:
             uow.backups.delete(record.id)
             uow.commit()

@@ -720,3 +720,94 @@ def test_a_successful_restore_leaves_no_copy_of_the_old_database(container) -> N
     backups.restore(record.id)
     database = container.data_dir().database
     assert sorted(p.name for p in database.parent.glob(database.name + ".*")) == []
+
+
+# -- what retention and restores may never lose ----------------------------------------------
+
+
+def test_safety_copies_never_push_out_the_users_backups(container) -> None:  # type: ignore[no-untyped-def]
+    container.settings().backup.keep_last = 2
+    backups = container.backup_service()
+    mine = [backups.create(kind="manual"), backups.create(kind="scheduled")]
+    safety = [backups.create(kind="pre-migration") for _ in range(4)]
+    safety.append(backups.create(kind="pre-restore"))
+
+    remaining = {r.id for r in backups.backups()}
+    assert remaining == {r.id for r in mine} | {r.id for r in safety[-2:]}
+    assert all(Path(r.path).is_file() for r in mine)
+
+
+def test_a_record_moved_onto_a_copy_elsewhere_points_back_at_its_archive(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path
+) -> None:
+    """Data an older version left: its ``verify COPY`` moved the record onto the copy."""
+    backups = container.backup_service()
+    record = backups.create()
+    copy = tmp_path / "copy.zip"
+    shutil.copy(record.path, copy)
+    flip_byte(copy, 230)
+    tables = {t.name: t for t in Base.metadata.sorted_tables}
+    with container.database().begin() as conn:
+        conn.execute(
+            tables["backup_records"]
+            .update()
+            .where(tables["backup_records"].c.id == record.id)
+            .values(path=str(copy), sha256=sha256(copy), verified_ok=False)
+        )
+
+    (listed,) = backups.backups()
+    assert listed.path == record.path and listed.sha256 == record.sha256
+    assert listed.verified_ok is None
+    backups.verify(record.id)
+    container.settings().backup.keep_last = 1
+    backups.create()
+    backups.create()
+    assert copy.is_file()  # never deleted: it is not in the backup folder
+
+
+def test_a_manifest_naming_logs_outside_the_data_directory_is_refused(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path
+) -> None:
+    record = container.backup_service().create()
+    path = Path(record.path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+    escape = "runs/../../escaped.log"
+    manifest["logs"] = {escape: hashlib.sha256(b"gotcha").hexdigest()}
+    content = {k: v for k, v in manifest.items() if k != "digest"}
+    manifest["digest"] = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    rewrite_zip(path, {MANIFEST: json.dumps(manifest).encode()})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("logs/" + escape, b"gotcha")
+
+    with pytest.raises(BackupError, match="not a valid ScriptBatch backup"):
+        container.backup_service().restore(str(path))
+    assert not (container.data_dir().root.parent / "escaped.log").exists()
+
+
+def test_a_failed_restore_over_a_damaged_database_puts_the_damaged_file_back(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path
+) -> None:
+    database = container.data_dir().database
+    engine = container.database()
+    # A valid archive this version cannot migrate: its schema is from a newer version.
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE schema_version SET version_num = 'v9_9_9_future'")
+    newer = container.backup_archiver().write(
+        str(container.backup_service().directory / "scriptbatch-newer-manual.zip"),
+        kind="manual",
+        note=None,
+        include_logs=False,
+        base=None,
+    )
+    engine.dispose()
+    for leftover in database.parent.glob(database.name + "-*"):
+        leftover.unlink()
+    database.write_bytes(b"this is not a database" * 100)
+    damaged = database.read_bytes()
+
+    backups = container.backup_service()
+    with pytest.raises(BackupError, match="previous state is back"):
+        backups.restore_over_damaged(newer.path)
+    assert database.read_bytes() == damaged
+    assert sorted(p.name for p in database.parent.glob(database.name + "*")) == [database.name]

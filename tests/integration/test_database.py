@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from AppCode.core.domain.errors import DatabaseError
+from AppCode.core.domain.errors import ConfigurationError, DatabaseError
 from AppCode.core.domain.models import Script
-from AppCode.infrastructure.data.database import create_database_engine, sqlite_url
+from AppCode.infrastructure.data.database import (
+    create_database_engine,
+    sqlite_damage,
+    sqlite_url,
+)
 from AppCode.infrastructure.data.migrations import SCHEMA_HEAD, VERSION_TABLE, Migrator
 from AppCode.infrastructure.data.orm import Base
 from AppCode.infrastructure.data.unit_of_work import SqlUnitOfWork, unit_of_work_factory
@@ -261,3 +266,54 @@ def test_a_batch_stores_each_executions_own_results(engine) -> None:  # type: ig
         None,
     )
     assert second.sandbox is None and second.args == () and second.attempts == 0
+
+
+def test_plan_says_what_an_upgrade_would_do_and_refuses_what_it_cannot(engine) -> None:  # type: ignore[no-untyped-def]
+    migrator = Migrator(engine)
+    assert migrator.plan() == (None, SCHEMA_HEAD)
+    migrator.upgrade("v1_0_0_initial")
+    assert migrator.plan() == ("v1_0_0_initial", SCHEMA_HEAD)
+    assert migrator.current() == "v1_0_0_initial"  # planning changed nothing
+    migrator.upgrade()
+    assert migrator.plan() == (SCHEMA_HEAD, SCHEMA_HEAD)
+    assert migrator.upgrade(SCHEMA_HEAD) == (SCHEMA_HEAD, SCHEMA_HEAD)
+
+    for target in ("bogus", "-1", "+1"):
+        with pytest.raises(ConfigurationError, match=f"'{re.escape(target)}' does not exist"):
+            migrator.plan(target)
+    with pytest.raises(ConfigurationError, match="downgrading a database is not supported"):
+        migrator.upgrade("v1_0_0_initial")
+    assert migrator.current() == SCHEMA_HEAD
+
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'v9_9_9_future'"))
+    assert not migrator.is_known("v9_9_9_future")
+    with pytest.raises(DatabaseError, match="newer version"):
+        migrator.plan()
+
+
+def test_sqlite_damage_names_what_is_wrong_and_leaves_the_file_alone(tmp_path: Path) -> None:
+    good = tmp_path / "good.db"
+    engine = create_database_engine(sqlite_url(good))
+    Migrator(engine).ensure_current()
+    assert sqlite_damage(engine) is None
+    engine.dispose()
+
+    for name, content in (
+        ("text.db", b"notsqlite\n"),
+        ("truncated.db", good.read_bytes()[: good.stat().st_size // 2]),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        damaged = create_database_engine(sqlite_url(path))
+        try:
+            problem = sqlite_damage(damaged)
+        finally:
+            damaged.dispose()
+        assert problem, name
+        assert path.read_bytes() == content
+        assert sorted(p.name for p in tmp_path.glob(name + "*")) == [name]
+
+    missing = create_database_engine(sqlite_url(tmp_path / "missing.db"))
+    assert sqlite_damage(missing) is None
+    missing.dispose()

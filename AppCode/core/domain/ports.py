@@ -252,6 +252,15 @@ class BackupArchiver(Protocol):
         """The restore is confirmed: drop the copy of the previous database kept for undo."""
         ...
 
+    def damage(self) -> str | None:
+        """What is wrong with the live database file if it is damaged, else None."""
+        ...
+
+    def set_aside_damaged(self) -> tuple[str, Callable[[], None]]:
+        """Move the damaged live database file aside (kept, renamed); returns its new path and
+        a function that puts it back."""
+        ...
+
 
 class ProcessTable(Protocol):
     """The operating system's view of processes, for crash recovery."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +18,12 @@ from AppCode.core.domain.errors import DatabaseError
 log = logging.getLogger(__name__)
 
 _RESTORE_HINT = (
-    "Restore a backup (scriptbatch backup restore) or move the file aside to start with an empty "
-    "database. ScriptBatch has not changed the file."
+    "Restore a backup: 'scriptbatch backup list' shows them, 'scriptbatch backup restore ID' "
+    "puts one in place and keeps the damaged file beside it. Or move the file aside to start "
+    "with an empty database. ScriptBatch has not changed the file."
 )
+# What SQLite says about a file that is not a database or is corrupt.
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt")
 
 
 def sqlite_url(path: Path) -> str:
@@ -91,7 +95,7 @@ def database_error(engine: Engine, exc: sqlalchemy.exc.DatabaseError, doing: str
             f"the {describe(engine)} is locked by another program while {doing}",
             hint="Close other programs using it and try again.",
         )
-    if "not a database" in original or "malformed" in original or "corrupt" in original:
+    if _says_damaged(original):
         return DatabaseError(
             f"the {describe(engine)} is damaged or is not a ScriptBatch database ({original})",
             hint=_RESTORE_HINT,
@@ -105,3 +109,29 @@ def database_error(engine: Engine, exc: sqlalchemy.exc.DatabaseError, doing: str
         f"the {describe(engine)} failed while {doing}: {original}",
         hint="See the app log for details.",
     )
+
+
+def sqlite_damage(engine: Engine) -> str | None:
+    """What is wrong with the engine's SQLite file (SQLite's words), or None when it passes
+    SQLite's quick check, is missing, cannot be opened for another reason (locked, no access),
+    or the database is not a SQLite file. Only the main file is checked, opened read-only and
+    ``immutable`` so that SQLite neither changes it nor makes -wal and -shm files beside it."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    path = Path(url.database)
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            found = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc) if _says_damaged(str(exc)) else None
+    return None if found == ["ok"] else "; ".join(found[:3])
+
+
+def _says_damaged(message: str) -> bool:
+    return any(word in message for word in _DAMAGE_WORDS)

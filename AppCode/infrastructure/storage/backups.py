@@ -39,6 +39,7 @@ from AppCode import __version__
 from AppCode.core.domain.errors import BackupError
 from AppCode.core.domain.ids import new_id
 from AppCode.core.domain.models import BackupRecord
+from AppCode.infrastructure.data.database import sqlite_damage
 from AppCode.infrastructure.data.orm import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -138,16 +139,23 @@ class ZipBackupArchiver:
         if url.get_backend_name() == "sqlite" and url.database:
             with tempfile.TemporaryDirectory(prefix="scriptbatch-backup-") as tmp:
                 snapshot = Path(tmp) / "scriptbatch.db"
-                source = sqlite3.connect(url.database, timeout=30)
                 try:
-                    dest = sqlite3.connect(snapshot)
+                    source = sqlite3.connect(url.database, timeout=30)
                     try:
-                        # One step: the copy is a consistent snapshot even while the app writes.
-                        source.backup(dest)
+                        dest = sqlite3.connect(snapshot)
+                        try:
+                            # One step: a consistent snapshot even while the app writes.
+                            source.backup(dest)
+                        finally:
+                            dest.close()
                     finally:
-                        dest.close()
-                finally:
-                    source.close()
+                        source.close()
+                except sqlite3.DatabaseError as exc:
+                    raise BackupError(
+                        f"the database file {url.database} cannot be read to back it up ({exc})",
+                        hint="If it is damaged, restore a backup with 'scriptbatch backup "
+                        "restore ID': the damaged file is kept beside the restored one.",
+                    ) from None
                 _add_file(zf, members, SQLITE_MEMBER, snapshot)
             return {"kind": "sqlite"}
         counts: dict[str, int] = {}
@@ -179,13 +187,13 @@ class ZipBackupArchiver:
     def read(self, path: str) -> BackupRecord:
         manifest = self._manifest(path)
         return BackupRecord(
-            id=str(manifest["id"]),
+            id=manifest["id"],
             path=str(path),
-            kind=str(manifest.get("kind", "manual")),
-            created_at=datetime.fromisoformat(str(manifest["created_at"])),
+            kind=manifest.get("kind") or "manual",
+            created_at=_aware(datetime.fromisoformat(manifest["created_at"])),
             size_bytes=os.path.getsize(path),
             sha256=_sha256_file(Path(path)),
-            app_version=str(manifest.get("app_version", "?")),
+            app_version=manifest.get("app_version") or "?",
             schema_revision=manifest.get("schema_revision"),
             base_id=manifest.get("base_id"),
             includes_logs=bool(manifest.get("logs")),
@@ -254,20 +262,78 @@ class ZipBackupArchiver:
                 )
 
     def _manifest(self, path: str) -> dict[str, Any]:
+        """The archive's manifest, checked to hold every field this version relies on."""
+        if os.path.isdir(path):
+            raise BackupError(f"{path} is a folder, not a backup file")
         try:
             with zipfile.ZipFile(path) as zf:
-                return json.loads(zf.read(MANIFEST))  # type: ignore[no-any-return]
+                manifest = json.loads(zf.read(MANIFEST))
         except FileNotFoundError:
             raise BackupError(f"backup {path} does not exist") from None
         except KeyError:
             raise BackupError(
                 f"backup {path} has no manifest: it is not a ScriptBatch backup or it is damaged"
             ) from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RecursionError) as exc:
             raise BackupError(
                 f"backup {path} cannot be read: {exc}",
                 hint="The file is damaged or truncated; use another backup.",
             ) from None
+        version = manifest.get("format") if isinstance(manifest, dict) else None
+        if isinstance(version, int) and version > FORMAT:
+            raise BackupError(
+                f"backup {path} was written by a newer version of ScriptBatch (archive "
+                f"format {version}; this version reads format {FORMAT})",
+                hint="Upgrade ScriptBatch to use this backup.",
+            )
+        problem = _manifest_problem(manifest)
+        if problem is not None:
+            raise BackupError(
+                f"{path} is not a valid ScriptBatch backup: its manifest {problem}",
+                hint="Use another backup; ScriptBatch backups are made by "
+                "'scriptbatch backup create'.",
+            )
+        return manifest  # type: ignore[no-any-return]
+
+    # -- the live database -------------------------------------------------------------------
+
+    def damage(self) -> str | None:
+        """What is wrong with the live SQLite file, or None (also for other databases)."""
+        return sqlite_damage(self._engine)
+
+    def set_aside_damaged(self) -> tuple[str, Callable[[], None]]:
+        """Rename the live SQLite file (with its -wal and -shm) to ``<name>.damaged-<time>``,
+        so that a restore can put a backup's database in its place without losing it. Returns
+        the new path and a function that puts the file back."""
+        url = self._engine.url
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise BackupError(
+                f"only a SQLite database file can be set aside, not the database "
+                f"{url.render_as_string(hide_password=True)}"
+            )
+        live = Path(url.database)
+        self._engine.dispose()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = live.with_name(f"{live.name}.damaged-{stamp}")
+        moved = []
+        for suffix in ("", "-wal", "-shm"):
+            source = live.with_name(live.name + suffix)
+            if source.exists():
+                os.replace(source, aside.with_name(aside.name + suffix))
+                moved.append(suffix)
+        _fsync_dir(live.parent)
+
+        def put_back() -> None:
+            if not aside.exists():
+                return  # already back: never remove a live file with nothing to put back
+            self._engine.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                live.with_name(live.name + suffix).unlink(missing_ok=True)
+            for suffix in moved:
+                os.replace(aside.with_name(aside.name + suffix), live.with_name(live.name + suffix))
+            _fsync_dir(live.parent)
+
+        return str(aside), put_back
 
     # -- restoring ---------------------------------------------------------------------------
 
@@ -276,8 +342,8 @@ class ZipBackupArchiver:
         then the logs. Each step records how to undo it; the returned function undoes them."""
         undo: list[Callable[[], None]] = []
         try:
+            manifest = self._manifest(path)
             with zipfile.ZipFile(path) as zf:
-                manifest = json.loads(zf.read(MANIFEST))
                 undo.append(self._install_database(zf, manifest))
                 undo.append(self._install_config(zf))
             undo.append(self._install_logs(manifest, [path, *chain]))
@@ -303,19 +369,23 @@ class ZipBackupArchiver:
 
     def _swap_sqlite_file(self, zf: zipfile.ZipFile, live: Path) -> Callable[[], None]:
         """Write the snapshot beside the live file, fsync, and ``os.replace`` it in; the old
-        file stays beside it until the restore is confirmed."""
+        file stays beside it until the restore is confirmed. With no live file (a damaged one
+        was set aside), undoing removes the restored file."""
+        had_live = live.exists()
         self._engine.dispose()
-        with self._engine.connect() as conn:  # an empty WAL: nothing may be replayed later
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._engine.dispose()
+        if had_live:
+            with self._engine.connect() as conn:  # an empty WAL: nothing may be replayed later
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._engine.dispose()
         incoming = live.with_name(live.name + ".restore")
         previous = live.with_name(live.name + ".before-restore")
         with zf.open(SQLITE_MEMBER) as src, open(incoming, "wb") as dst:
             shutil.copyfileobj(src, dst, _CHUNK)
             dst.flush()
             os.fsync(dst.fileno())
-        shutil.copy2(live, previous)
-        _fsync(previous)
+        if had_live:
+            shutil.copy2(live, previous)
+            _fsync(previous)
         crash_point("before-replace")
         for suffix in ("-wal", "-shm"):
             live.with_name(live.name + suffix).unlink(missing_ok=True)
@@ -327,7 +397,10 @@ class ZipBackupArchiver:
             self._engine.dispose()
             for suffix in ("-wal", "-shm"):
                 live.with_name(live.name + suffix).unlink(missing_ok=True)
-            os.replace(previous, live)
+            if had_live:
+                os.replace(previous, live)
+            else:
+                live.unlink(missing_ok=True)
             _fsync_dir(live.parent)
 
         return undo
@@ -475,6 +548,62 @@ def _sha256_member(zf: zipfile.ZipFile, name: str) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def _manifest_problem(manifest: Any) -> str | None:
+    """What the manifest lacks (in words that finish "its manifest ..."), or None."""
+    if not isinstance(manifest, dict):
+        return "is not a JSON object"
+    if not isinstance(manifest.get("format"), int):
+        return "has no format number"
+    if not (isinstance(manifest.get("id"), str) and manifest["id"]):
+        return "has no backup id"
+    created = manifest.get("created_at")
+    try:
+        datetime.fromisoformat(created)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"has no valid creation time (created_at: {created!r})"
+    for key in ("kind", "app_version", "schema_revision", "base_id", "note"):
+        if not isinstance(manifest.get(key), str | None):
+            return f"has an invalid {key}"
+    members = manifest.get("members")
+    if not isinstance(members, dict) or not all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and isinstance(entry.get("size"), int)
+        for entry in members.values()
+    ):
+        return "has no valid list of members"
+    logs = manifest.get("logs")
+    if logs is not None and not (
+        isinstance(logs, dict)
+        and all(_is_run_log_name(n) and isinstance(d, str) for n, d in logs.items())
+    ):
+        return "has an invalid list of run logs"
+    database = manifest.get("database")
+    if not isinstance(database, dict):
+        return "does not describe a database"
+    if database.get("kind") == "sqlite":
+        needed = [SQLITE_MEMBER]
+    elif database.get("kind") == "dump" and isinstance(database.get("tables"), dict):
+        tables = database["tables"]
+        if not all(isinstance(count, int) for count in tables.values()):
+            return "has invalid table row counts"
+        needed = [f"database/{table}.jsonl" for table in tables]
+    else:
+        return "does not describe a database"
+    missing = [name for name in needed if name not in members]
+    if missing:
+        return f"does not list {missing[0]}"
+    return None
+
+
+def _is_run_log_name(name: object) -> bool:
+    """A run log's path relative to the data directory: ``runs/...``, never leaving it."""
+    if not isinstance(name, str) or "\\" in name:
+        return False
+    parts = name.split("/")
+    return parts[0] == "runs" and len(parts) > 1 and all(p not in ("", ".", "..") for p in parts)
 
 
 def _manifest_digest(manifest: dict[str, Any]) -> str:
