@@ -8,18 +8,50 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``scriptbatch`` console script. Called without ``argv`` (the console
-    script, ``python -m AppCode``), a CLI command ends the process itself when it is done."""
-    from AppCode.cli.main import build_parser, run
+    script, ``python -m AppCode``), a CLI command ends the process itself when it is done.
 
-    args = build_parser().parse_args(argv)
-    if args.handler is None:
-        from AppCode.ui.app import run_gui
+    No traceback reaches the console, from the first import on: Ctrl-C is "interrupted" (130),
+    anything unexpected is one line naming the file that holds the details (1)."""
+    try:
+        from AppCode.cli.main import build_parser, run
 
-        return run_gui(getattr(args, "data_dir", None), getattr(args, "config", None))
-    code = run(args)
+        args = build_parser().parse_args(argv)
+        if args.handler is None:
+            from AppCode.cli.main import where
+            from AppCode.cli.output import print_error
+            from AppCode.core.domain.errors import ConfigurationError
+
+            try:
+                data_dir, config = where(args)
+            except ConfigurationError as exc:
+                print_error(exc)
+                return 2
+            from AppCode.ui.app import run_gui
+
+            return run_gui(data_dir, config)
+        code = run(args)
+    except KeyboardInterrupt:
+        code = _interrupted()
+    except Exception as exc:
+        try:
+            from AppCode.cli.main import unexpected_error
+        except Exception:  # the CLI itself cannot be imported: a broken installation
+            print(f"error: scriptbatch cannot start: {exc!r}", file=sys.stderr)
+            code = 1
+        else:
+            code = unexpected_error()
     if argv is None:
         exit_now(code)
     return code
+
+
+def _interrupted() -> int:
+    # Ctrl-C while the CLI itself is imported: answer without importing anything more.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("interrupted", file=sys.stderr)
+    return 130
 
 
 def exit_now(code: int) -> None:
@@ -36,8 +68,11 @@ def exit_now(code: int) -> None:
     import os
     import threading
 
-    threading._shutdown()  # type: ignore[attr-defined]
-    atexit._run_exitfuncs()
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()
+    except KeyboardInterrupt:
+        code = 130  # Ctrl-C while the last threads finished: nothing more is waited for
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

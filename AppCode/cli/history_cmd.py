@@ -6,10 +6,17 @@ import argparse
 import shlex
 import sys
 
-from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.cli.output import (
+    human_size,
+    print_error,
+    print_json,
+    print_table,
+    require_range,
+    require_value,
+)
 from AppCode.cli.plugins_cmd import parse_output
 from AppCode.container import Container
-from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.errors import ConfigurationError, NotFoundError
 from AppCode.core.domain.models import ExecutionStatus
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.core.managers.script_manager import absolute
@@ -17,6 +24,7 @@ from AppCode.services.json_shapes import attempt_json, execution_json, iso
 from AppCode.utils.timeparse import parse_duration, parse_since
 
 _STATUSES = [s.value for s in ExecutionStatus]
+MAX_LIMIT = 1_000_000
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -36,7 +44,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     history.add_argument("--batch", metavar="ID", help="only this batch (id or unique prefix)")
     history.add_argument("--since", metavar="WHEN", help="only since then: 10m, 12h, 7d or a date")
-    history.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (50)")
+    history.add_argument(
+        "--limit", type=int, default=50, metavar="N", help=f"at most N, 1-{MAX_LIMIT} (50)"
+    )
     history.add_argument("--json", action="store_true", help="print a JSON list")
     history.add_argument(
         "--export",
@@ -49,7 +59,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "prune",
         parents=[common],
         help="delete old executions and their logs",
-        description="Delete finished executions older than AGE, with their log files.",
+        description="Delete executions older than AGE, with their log files. Only finished "
+        "batches are pruned: a batch still running keeps all its executions.",
     )
     prune.add_argument(
         "--older-than",
@@ -66,7 +77,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     show.add_argument("execution", metavar="EXECUTION_ID", help="id or a unique prefix")
     show.add_argument(
-        "--log", action="store_true", help="print its output (stdout to stdout, stderr to stderr)"
+        "--log",
+        action="store_true",
+        help="print its output (stdout to stdout, stderr to stderr); exit 1 if the log is gone",
     )
     show.add_argument("--json", action="store_true", help="print it as JSON")
     show.set_defaults(handler=_show)
@@ -81,17 +94,20 @@ def _history(container: Container, args: argparse.Namespace) -> int:
                     f"unknown status {name.strip()!r}", hint=f"Use one of: {', '.join(_STATUSES)}."
                 )
             statuses.append(ExecutionStatus(name.strip()))
-    if args.limit < 1:
-        raise ConfigurationError("--limit must be at least 1")
+    require_range("--limit", args.limit, 1, MAX_LIMIT)
+    require_value("--script", args.script, "Give a script's path, or leave --script out.")
+    require_value("--batch", args.batch, "Give a batch id (or a prefix), or leave --batch out.")
+    require_value("--since", args.since, "For example: --since 12h, or --since 2026-11-01.")
+    require_value("--export", args.export, "For example: --export xlsx:history.xlsx")
     export = parse_output(container, "--export", args.export, "export") if args.export else None
     history = container.history_service()
-    batch_id = history.find_batch(args.batch).id if args.batch else None
+    batch_id = history.find_batch(args.batch).id if args.batch is not None else None
     try:
-        since = parse_since(args.since) if args.since else None
+        since = parse_since(args.since) if args.since is not None else None
     except ValueError as exc:
         raise ConfigurationError(f"--since: {exc}") from None
     where = ExecutionFilter(
-        script_path=absolute(args.script) if args.script else None,
+        script_path=absolute(args.script) if args.script is not None else None,
         statuses=tuple(statuses),
         batch_id=batch_id,
         since=since,
@@ -138,7 +154,8 @@ def _history(container: Container, args: argparse.Namespace) -> int:
 
 
 def _prune(container: Container, args: argparse.Namespace) -> int:
-    if args.older_than:
+    require_value("--older-than", args.older_than, "For example: --older-than 90d")
+    if args.older_than is not None:
         try:
             age = parse_duration(args.older_than)
         except ValueError as exc:
@@ -158,10 +175,14 @@ def _show(container: Container, args: argparse.Namespace) -> int:
     if args.log:
         out, err = sys.stdout.buffer, sys.stderr.buffer
         sys.stdout.flush()
-        for stream, data in history.output(execution):
-            target = err if stream == "stderr" else out
-            target.write(data)
-            target.flush()
+        try:
+            for stream, data in history.output(execution):
+                target = err if stream == "stderr" else out
+                target.write(data)
+                target.flush()
+        except NotFoundError as exc:  # the execution is there, its log file is not
+            print_error(exc)
+            return 1
         return 0
     if args.json:
         shape = execution_json(execution)

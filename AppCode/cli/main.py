@@ -11,7 +11,10 @@ import argparse
 import getpass
 import logging
 import os
+import signal
 import sys
+import tempfile
+import traceback
 
 from AppCode import __version__
 from AppCode.cli import (
@@ -25,7 +28,7 @@ from AppCode.cli import (
     serve_cmd,
     users_cmd,
 )
-from AppCode.cli.output import print_error
+from AppCode.cli.output import print_error, require_value
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError, ScriptBatchError
 
 log = logging.getLogger(__name__)
@@ -34,28 +37,35 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a command killed by SIGPIPE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # --data-dir and --config are accepted before the command and after it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """--data-dir, --config and --user: accepted before the command, after it, and after a
+    command group's name (``scriptbatch backup --data-dir D list``)."""
+    parser.add_argument(
         "--data-dir",
         metavar="DIR",
         default=argparse.SUPPRESS,
-        help="data directory (default: $SCRIPTBATCH_HOME, else the per-user data directory)",
+        help="data directory (default: $SCRIPTBATCH_HOME unless empty, else the per-user "
+        "data directory)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--config",
         metavar="FILE",
         default=argparse.SUPPRESS,
         help="user config file (default: config.toml in the data directory)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--user",
         metavar="NAME",
         default=argparse.SUPPRESS,
         help="act as this user (multi-user mode); the password comes from "
         "$SCRIPTBATCH_PASSWORD or is asked on the terminal",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Defaults are SUPPRESS: a sub-command's parser never overwrites a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common_options(common)
     parser = argparse.ArgumentParser(
         prog="scriptbatch",
         parents=[common],
@@ -76,18 +86,32 @@ def build_parser() -> argparse.ArgumentParser:
     users_cmd.register(commands, common)
     plugins_cmd.register(commands, common)
     serve_cmd.register(commands, common)
+    # A command group (backup, scripts, users, ...) is made without `common`: give it the
+    # options here, so that every command takes them whatever its module does.
+    for command in {id(p): p for p in commands.choices.values()}.values():
+        try:
+            _add_common_options(command)
+        except argparse.ArgumentError:
+            pass  # it has them (made with parents=[common])
     return parser
+
+
+def where(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """``--data-dir`` and ``--config`` (None when not given); empty ones are refused."""
+    data_dir, config = getattr(args, "data_dir", None), getattr(args, "config", None)
+    require_value("--data-dir", data_dir, "Give the data directory's path, or leave it out.")
+    require_value("--config", config, "Give the config file's path, or leave it out.")
+    return data_dir, config
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command ``args`` names (parsed by ``build_parser``); returns the exit code."""
     _safe_console()
-    from AppCode.container import build
-
     try:
-        container = build(
-            getattr(args, "data_dir", None), getattr(args, "config", None), migrate=args.migrate
-        )
+        from AppCode.container import build
+
+        data_dir, config = where(args)
+        container = build(data_dir, config, migrate=args.migrate)
         try:
             if getattr(args, "user", None):
                 _log_in(container, args.user)
@@ -96,8 +120,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             container.shutdown_resources()
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted()
     except BrokenPipeError:
         # The reader went away (``scriptbatch history --json | head``): stop quietly, as
         # ``cat`` or ``grep`` would; nothing is left to print to.
@@ -110,13 +133,39 @@ def run(args: argparse.Namespace) -> int:
         print_error(exc)
         return EXIT_USAGE if isinstance(exc, ConfigurationError | NotFoundError) else EXIT_FAILED
     except Exception:
+        return unexpected_error()
+
+
+def interrupted() -> int:
+    """Ctrl-C: say so and exit 130; a further Ctrl-C while the process ends changes nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def unexpected_error() -> int:
+    """The exception being handled, which no layer expected: its traceback goes to the app log,
+    or before that log is open (start-up) to a file of its own; the user gets one line saying
+    where. Never a traceback on the console."""
+    logs = [
+        h.baseFilename for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)
+    ]
+    if logs:
         log.exception("unexpected error in %s", " ".join(sys.argv))
-        print(
-            "error: an unexpected error stopped the command; the details are in the app log "
-            "(logs/scriptbatch.log in the data directory)",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+        where = logs[0]
+    else:
+        try:
+            fd, where = tempfile.mkstemp(prefix="scriptbatch-error-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write(f"unexpected error in {' '.join(sys.argv)}\n")
+                traceback.print_exc(file=out)
+        except OSError:
+            where = "(nowhere: no file could be written)"
+    print(
+        f"error: an unexpected error stopped the command; the details are in {where}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
 
 
 def _log_in(container: object, name: str) -> None:

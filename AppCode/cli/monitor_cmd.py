@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from AppCode.cli.output import human_size, print_json, print_table
+from AppCode.cli.output import human_size, print_json, print_table, require_value
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.services.json_shapes import finding_json, metric_json
@@ -43,6 +43,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _metrics(container: Container, args: argparse.Namespace) -> int:
+    require_value("--since", args.since, "For example: --since 12h, or leave it out for 10m.")
     try:
         since = parse_since(args.since)
     except ValueError as exc:
@@ -74,6 +75,7 @@ def _metrics(container: Container, args: argparse.Namespace) -> int:
 
 
 def _analyze(container: Container, args: argparse.Namespace) -> int:
+    require_value("--batch", args.batch, "Give a batch id (or a prefix), or leave --batch out.")
     findings = container.monitoring_service().findings(args.batch)
     if args.json:
         print_json({"findings": [finding_json(f) for f in findings]})

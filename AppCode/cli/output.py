@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from AppCode.core.domain.errors import ScriptBatchError
+from AppCode.core.domain.errors import ConfigurationError, ScriptBatchError
 
 
 def display_width(text: str) -> int:
@@ -66,6 +67,23 @@ def print_error(error: ScriptBatchError) -> None:
     print(f"error: {error.message}", file=sys.stderr)
     if error.hint:
         print(f"hint: {error.hint}", file=sys.stderr)
+
+
+def require_value(option: str, value: str | None, hint: str) -> None:
+    """An option given with an empty value is a mistake (``--data-dir ""``), never "not given"."""
+    if value is not None and not value.strip():
+        raise ConfigurationError(f"{option} is empty", hint=hint)
+
+
+def require_range(option: str, value: int, low: int, high: int) -> None:
+    """A number option within its bounds, e.g. ``--limit must be between 1 and 1000000``."""
+    if not low <= value <= high:
+        raise ConfigurationError(f"{option} must be between {low} and {high}")
+
+
+def shown_path(path: str) -> str:
+    """A path as text even when its name is not valid UTF-8: such bytes appear as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def human_size(size: float | None) -> str:

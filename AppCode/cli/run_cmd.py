@@ -9,24 +9,58 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from AppCode.cli.output import human_size, print_error, print_json, print_table
+from pydantic import BaseModel, ValidationError
+
+from AppCode.cli.output import (
+    human_size,
+    print_error,
+    print_json,
+    print_table,
+    require_value,
+    shown_path,
+)
 from AppCode.cli.plugins_cmd import parse_output
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError, ScriptBatchError
 from AppCode.core.domain.events import Event, ExecutionFinished, ExecutionStarted
 from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
 from AppCode.core.engines.engine import BatchHandle
+from AppCode.core.managers.script_manager import Rejected
 from AppCode.services.batch_service import StartBatch
 from AppCode.services.json_shapes import batch_json, summary
-from AppCode.services.policies import PolicyOverrides
+from AppCode.services.policies import MIN_MEMORY_LIMIT_MB, PolicyOverrides
+from AppCode.utils.validation import bounds, problems_of_options
+from AppCode.utils.validation import number as shown_number
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+# Each option whose value the request validates: its field's dotted place in StartBatch, and
+# the model and field that hold its bounds (shown in --help and in the error).
+_OPTIONS: dict[str, tuple[str, type[BaseModel], str]] = {
+    "paths": ("PATH", StartBatch, "paths"),
+    "jobs": ("--jobs", StartBatch, "jobs"),
+    "timeout_s": ("--timeout", StartBatch, "timeout_s"),
+    "retries": ("--retries", StartBatch, "retries"),
+    "sandbox_policy": ("--policy", StartBatch, "sandbox_policy"),
+    "sandbox_overrides.memory_limit_mb": ("--memory-limit", PolicyOverrides, "memory_limit_mb"),
+    "sandbox_overrides.cpu_time_limit_s": ("--cpu-limit", PolicyOverrides, "cpu_time_limit_s"),
+    "sandbox_overrides.allow_write": ("--allow-write", PolicyOverrides, "allow_write"),
+    "sandbox_overrides.allow_read": ("--allow-read", PolicyOverrides, "allow_read"),
+    "sandbox_overrides.block_modules": ("--block-module", PolicyOverrides, "block_modules"),
+}
+
+
+def _range(place: str) -> str:
+    _option, model, field = _OPTIONS[place]
+    low, high = bounds(model, field)
+    return f"{shown_number(low)}-{shown_number(high)}"
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -43,21 +77,33 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "-j",
         type=int,
         metavar="N",
-        help="scripts at once (default: [execution] jobs; 0 = CPU count)",
+        help=f"scripts at once, {_range('jobs')} (default: [execution] jobs; 0 = CPU count)",
     )
-    run.add_argument("--timeout", type=float, metavar="S", help="time limit per script, seconds")
-    run.add_argument("--retries", type=int, metavar="N", help="extra attempts after a failure")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"time limit per script, seconds, {_range('timeout_s')} (0 = none)",
+    )
+    run.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        help=f"extra attempts after a failure, {_range('retries')}",
+    )
     run.add_argument(
         "--arg",
         action="append",
         default=[],
         metavar="A",
-        help="argument for every script (repeat for more)",
+        help="argument for every script (repeat for more); with --each-args, after each "
+        "line's arguments",
     )
     run.add_argument(
         "--each-args",
         metavar="FILE",
-        help="run each script once per line of FILE (shell-style words)",
+        help="run each script once per line of FILE (shell-style words), followed by the "
+        "--arg arguments",
     )
     run.add_argument(
         "--env",
@@ -91,15 +137,29 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     sandbox = run.add_argument_group("sandbox")
     sandbox.add_argument(
-        "--no-sandbox", action="store_true", help="run without the sandbox (policy 'off')"
+        "--no-sandbox",
+        action="store_true",
+        help="run without the sandbox (policy 'off'); the other sandbox options are then errors",
     )
     sandbox.add_argument(
         "--policy",
         metavar="NAME|FILE",
         help="off, standard, strict, a custom policy name, or a .toml file",
     )
-    sandbox.add_argument("--memory-limit", type=int, metavar="MB", help="memory limit per script")
-    sandbox.add_argument("--cpu-limit", type=float, metavar="S", help="CPU-time limit per script")
+    memory = _range("sandbox_overrides.memory_limit_mb")
+    sandbox.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help=f"memory limit per script, {memory} (0 = none; else at least {MIN_MEMORY_LIMIT_MB})",
+    )
+    sandbox.add_argument(
+        "--cpu-limit",
+        type=float,
+        metavar="S",
+        help=f"CPU-time limit per script, seconds, {_range('sandbox_overrides.cpu_time_limit_s')} "
+        "(0 = none)",
+    )
     sandbox.add_argument(
         "--allow-network",
         action="store_true",
@@ -155,36 +215,53 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         "--quiet",
         "-q",
         action="store_true",
-        help="no progress and no table; only the exit code tells",
+        help="no progress, no table and no info lines; errors and the exit code tell",
     )
 
 
 def _run(container: Container, args: argparse.Namespace) -> int:
-    request = StartBatch(
-        paths=args.paths,
-        jobs=args.jobs,
-        timeout_s=args.timeout,
-        retries=args.retries,
-        args=args.arg,
-        each_args=_read_each_args(args.each_args) if args.each_args else None,
-        env=_parse_env(args.env),
-        python=args.python,
-        start_method=args.start_method,
-        fail_fast=args.fail_fast,
-        backend=args.backend or ("dask" if args.scheduler else None),
-        scheduler=args.scheduler,
-        sandbox_policy=args.policy,
-        no_sandbox=args.no_sandbox,
-        sandbox_overrides=PolicyOverrides(
-            memory_limit_mb=args.memory_limit,
-            cpu_time_limit_s=args.cpu_limit,
-            network=args.allow_network,
-            allow_write=[str(Path(p).expanduser().resolve()) for p in args.allow_write],
-            allow_read=[str(Path(p).expanduser().resolve()) for p in args.allow_read],
-            block_modules=args.block_module,
-        ),
+    require_value("--each-args", args.each_args, "Give a text file with one line of arguments.")
+    try:
+        request = StartBatch(
+            paths=args.paths,
+            jobs=args.jobs,
+            timeout_s=args.timeout,
+            retries=args.retries,
+            args=args.arg,
+            each_args=_read_each_args(args.each_args) if args.each_args is not None else None,
+            env=_parse_env(args.env),
+            python=args.python,
+            start_method=args.start_method,
+            fail_fast=args.fail_fast,
+            backend=args.backend or ("dask" if args.scheduler else None),
+            scheduler=args.scheduler,
+            sandbox_policy=args.policy,
+            no_sandbox=args.no_sandbox,
+            sandbox_overrides={
+                "memory_limit_mb": args.memory_limit,
+                "cpu_time_limit_s": args.cpu_limit,
+                "network": args.allow_network,
+                "allow_write": [_absolute(p) for p in args.allow_write],
+                "allow_read": [_absolute(p) for p in args.allow_read],
+                "block_modules": args.block_module,
+            },
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(
+            problems_of_options(exc, _OPTIONS), hint="See 'scriptbatch run --help'."
+        ) from None
+
+    def warn(rejected: Rejected) -> None:
+        print(f"warning: skipped {shown_path(rejected.path)}: {rejected.reason}", file=sys.stderr)
+
+    return _foreground(
+        container, args, lambda: container.batch_service().start(request, on_skipped=warn)
     )
-    return _foreground(container, args, lambda: container.batch_service().start(request))
+
+
+def _absolute(path: str) -> str:
+    """An --allow-* path made absolute; an empty one stays empty, for the request to refuse."""
+    return str(Path(path).expanduser().resolve()) if path.strip() else ""
 
 
 def _rerun(container: Container, args: argparse.Namespace) -> int:
@@ -215,10 +292,13 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
                 progress.render()
         except KeyboardInterrupt:
             interrupted = True
-            progress.message("stopping: killing running scripts…")
+            progress.message("stopping: killing running scripts… (Ctrl-C again: stop waiting)")
             service.cancel(handle.batch_id)
-            while not handle.wait(0.2):
-                progress.render()
+            try:
+                while not handle.wait(0.2):
+                    progress.render()
+            except KeyboardInterrupt:
+                return _stop_waiting(container, args, handle)
         service.wait(handle)
         progress.finish()
         # What plugins do at the end of a batch (an email) finishes before the command does.
@@ -227,7 +307,7 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
         unsubscribe()
         stop_hearing()
     batch, executions = handle.batch, handle.executions
-    reports_ok = _write_reports(container, batch.id, reports)
+    reports_ok = _write_reports(container, batch.id, reports, quiet=args.quiet)
     if args.json:
         print_json(batch_json(batch, executions))
     elif not args.quiet:
@@ -238,18 +318,37 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
     return EXIT_OK if succeeded and reports_ok else EXIT_FAILED
 
 
+def _stop_waiting(container: Container, args: argparse.Namespace, handle: BatchHandle) -> int:
+    """A second Ctrl-C: no more waiting for the scripts to end. With ``--json``, the batch as
+    stored so far (executions still being stopped show as running; the next start marks any
+    that never ended as interrupted). Reports are not written."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a third one changes nothing
+    print("interrupted: not waiting for the last scripts to end", file=sys.stderr)
+    if args.json:
+        batch, executions = container.history_service().batch(handle.batch_id)
+        print_json(batch_json(batch, executions))
+    return EXIT_INTERRUPTED
+
+
 def _parse_reports(container: Container, specs: list[str]) -> list[tuple[str, Path]]:
-    """``--report FORMAT:PATH`` values, checked before the batch starts, so a typo does not
-    waste a run."""
-    return [parse_output(container, "--report", spec, "report") for spec in specs]
+    """``--report FORMAT:PATH`` values, checked before the batch starts (the format, and that
+    the file can be written), so a typo does not waste a run."""
+    reports = []
+    for spec in specs:
+        fmt, target = parse_output(container, "--report", spec, "report")
+        reports.append((fmt, container.report_service().check_target(target)))
+    return reports
 
 
-def _write_reports(container: Container, batch_id: str, reports: list[tuple[str, Path]]) -> bool:
+def _write_reports(
+    container: Container, batch_id: str, reports: list[tuple[str, Path]], *, quiet: bool
+) -> bool:
     ok = True
     for fmt, target in reports:
         try:
             container.report_service().write_report(batch_id, fmt, target)
-            print(f"{fmt} report written: {target}", file=sys.stderr)
+            if not quiet:
+                print(f"{fmt} report written: {target}", file=sys.stderr)
         except ScriptBatchError as exc:
             print_error(exc)
             ok = False

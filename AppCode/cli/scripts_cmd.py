@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from AppCode.cli.output import print_json, print_table
+from AppCode.cli.output import print_json, print_table, require_value, shown_path
 from AppCode.container import Container
 from AppCode.services.json_shapes import script_json
 
@@ -42,6 +42,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "remove",
         parents=[common],
         help="take scripts out of the library (their history is kept)",
+        description="Take scripts out of the library; their history is kept. All or none: if "
+        "any ID|PATH is unknown, nothing is removed (exit 2).",
     )
     rm.add_argument("refs", nargs="+", metavar="ID|PATH")
     rm.set_defaults(handler=_remove)
@@ -79,7 +81,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def _add(container: Container, args: argparse.Namespace) -> int:
     report = container.script_service().add(args.paths, tags=args.tag)
     for rejected in report.rejected:
-        print(f"skipped {rejected.path}: {rejected.reason}", file=sys.stderr)
+        print(f"skipped {shown_path(rejected.path)}: {rejected.reason}", file=sys.stderr)
     if args.json:
         print_json([script_json(s) for s in (*report.added, *report.updated, *report.unchanged)])
     else:
@@ -92,6 +94,7 @@ def _add(container: Container, args: argparse.Namespace) -> int:
 
 
 def _list(container: Container, args: argparse.Namespace) -> int:
+    require_value("--tag", args.tag, "Give a tag, or leave --tag out to list every script.")
     scripts = container.script_service().list(tag=args.tag, search=args.search)
     if args.json:
         print_json([script_json(s) for s in scripts])
@@ -121,9 +124,7 @@ def _list(container: Container, args: argparse.Namespace) -> int:
 
 
 def _remove(container: Container, args: argparse.Namespace) -> int:
-    service = container.script_service()
-    for ref in args.refs:
-        script = service.remove(ref)
+    for script in container.script_service().remove_all(args.refs):
         print(f"removed {script.id} {script.path}")
     return 0
 

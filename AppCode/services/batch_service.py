@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,11 +24,17 @@ from AppCode.core.domain.models import (
 )
 from AppCode.core.domain.ports import ProcessTable, UnitOfWork, UnitOfWorkFactory
 from AppCode.core.engines.engine import BatchHandle, ExecutionEngine, LaunchPlan, default_jobs
-from AppCode.core.managers.script_manager import ScriptManager, absolute
+from AppCode.core.managers.script_manager import Rejected, ScriptManager, absolute
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.core.security.policy import SandboxPolicy
 from AppCode.services.history_service import find_batch
-from AppCode.services.policies import PolicyOverrides, PolicyResolver
+from AppCode.services.policies import (
+    MAX_SECONDS,
+    PolicyOverrides,
+    PolicyResolver,
+    policy_from_record,
+    policy_record,
+)
 from AppCode.services.settings import ExecutionSettings
 from AppCode.utils.validation import problems
 
@@ -38,25 +44,28 @@ log = logging.getLogger(__name__)
 
 _PRUNE_CHUNK = 500
 _MB = 1024 * 1024
+MAX_JOBS = 1024
+MAX_RETRIES = 100
 
 
 class StartBatch(BaseModel):
     """A request to run scripts, from the GUI, the CLI or the API. Unset options take their
     value from ``[execution]``."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The bounds are those of [execution] in the config file.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    paths: list[str] = Field(min_length=1)
-    jobs: int | None = Field(default=None, ge=0, le=1024)
-    timeout_s: float | None = Field(default=None, ge=0)
-    retries: int | None = Field(default=None, ge=0, le=100)
-    args: list[str] = Field(default_factory=list)
+    paths: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    jobs: int | None = Field(default=None, ge=0, le=MAX_JOBS)
+    timeout_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
+    retries: int | None = Field(default=None, ge=0, le=MAX_RETRIES)
+    args: list[str] = Field(default_factory=list)  # with each_args: after each line's own
     each_args: list[list[str]] | None = None
     env: dict[str, str] = Field(default_factory=dict)
     python: str | None = None
     start_method: Literal["auto", "spawn", "forkserver"] | None = None
     fail_fast: bool | None = None
-    sandbox_policy: str | None = None  # a policy name or file; None = [sandbox]'s
+    sandbox_policy: str | None = Field(default=None, min_length=1)  # None = [sandbox]'s
     no_sandbox: bool = False
     sandbox_overrides: PolicyOverrides | None = None
     backend: Literal["local", "dask"] | None = None  # None = [execution] backend
@@ -103,12 +112,23 @@ class BatchService:
     # -- running -------------------------------------------------------------------------------
 
     @requires(Level.EXECUTE, "run batch", audit=True)
-    def start(self, request: StartBatch | dict[str, object]) -> BatchHandle:
+    def start(
+        self,
+        request: StartBatch | dict[str, object],
+        *,
+        on_skipped: Callable[[Rejected], None] | None = None,
+    ) -> BatchHandle:
         """Validate the request, store the batch and all its executions in one transaction, and
-        hand it to the engine. Returns at once; the batch runs in the background."""
+        hand it to the engine. Returns at once; the batch runs in the background.
+
+        Scripts found in a folder that cannot be run (a name that is not UTF-8) are left out
+        and passed to ``on_skipped``; the rest runs."""
         request = _validated(request)
-        scripts = self._expand(request.paths)
-        arg_lists = request.each_args if request.each_args is not None else [request.args]
+        scripts = self._expand(request.paths, on_skipped or (lambda rejected: None))
+        if request.each_args is not None:
+            arg_lists = [[*line, *request.args] for line in request.each_args]
+        else:
+            arg_lists = [request.args]
         if not arg_lists:
             raise ConfigurationError(
                 "the argument list is empty, so there is nothing to run",
@@ -116,7 +136,7 @@ class BatchService:
             )
         options = self._options(request)
         policy = self._policy(request)
-        options = replace(options, sandbox_policy=policy.name)
+        options = replace(options, sandbox_policy=policy.name, sandbox=policy_record(policy))
         batch = Batch(
             id=new_id(), options=options, created_by=request.created_by, note=request.note
         )
@@ -164,7 +184,11 @@ class BatchService:
             )
             for sequence, e in enumerate(previous)
         ]
-        return self._submit(batch, executions, self._policies.resolve(old.options.sandbox_policy))
+        if old.options.sandbox is not None:
+            policy = policy_from_record(old.options.sandbox)  # as it was, overrides and all
+        else:  # stored before the resolved policy was kept: the best that is known
+            policy = self._policies.resolve(old.options.sandbox_policy)
+        return self._submit(batch, executions, policy)
 
     @requires(Level.EXECUTE, "cancel batch", audit=True)
     def cancel(self, batch_id: str) -> bool:
@@ -241,12 +265,16 @@ class BatchService:
         )
         return self._engine.submit(batch, executions, plans)
 
-    def _expand(self, paths: Sequence[str]) -> list[str]:
+    def _expand(self, paths: Sequence[str], on_skipped: Callable[[Rejected], None]) -> list[str]:
         scripts: list[str] = []
         for given in paths:
             path = absolute(given)
             if os.path.isdir(path):
-                found = self._scripts.discover([path]).files
+                discovery = self._scripts.discover([path])
+                for rejected in discovery.rejected:
+                    log.warning("skipped %r: %s", rejected.path, rejected.reason)
+                    on_skipped(rejected)
+                found = discovery.files
                 if not found:
                     raise ConfigurationError(
                         f"no Python scripts (*.py) in folder {path}",
@@ -316,6 +344,14 @@ class BatchService:
 
     def _policy(self, request: StartBatch) -> SandboxPolicy:
         if request.no_sandbox:
+            given = request.sandbox_overrides.given() if request.sandbox_overrides else []
+            if request.sandbox_policy and request.sandbox_policy.strip() != "off":
+                given.insert(0, f"policy {request.sandbox_policy!r}")
+            if given:
+                raise ConfigurationError(
+                    f"the sandbox is turned off (--no-sandbox), so {', '.join(given)} cannot apply",
+                    hint="Leave out --no-sandbox, or leave out the sandbox options.",
+                )
             return self._policies.resolve("off")
         return self._policies.resolve(request.sandbox_policy, request.sandbox_overrides)
 

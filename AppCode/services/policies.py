@@ -14,29 +14,63 @@ Keys missing from the file keep the base's value (with ``[sandbox]`` applied).
 from __future__ import annotations
 
 import tomllib
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.security.policy import BUILTIN_POLICIES, SandboxPolicy, builtin_policy
 from AppCode.services.settings import SandboxSettings
 from AppCode.utils.validation import problems
 
-__all__ = ["PolicyFile", "PolicyOverrides", "PolicyResolver"]
+__all__ = [
+    "MAX_MB",
+    "MAX_PROCESSES",
+    "MAX_SECONDS",
+    "MIN_MEMORY_LIMIT_MB",
+    "PolicyFile",
+    "PolicyOverrides",
+    "PolicyResolver",
+    "policy_from_record",
+    "policy_record",
+]
+
+# The bounds of [sandbox] in the config file (settings.py): a request or a policy file may not
+# ask for more than the config file may. Beyond them the kernel's limits overflow.
+MAX_MB = 1 << 24
+MAX_SECONDS = 365 * 24 * 3600
+MAX_PROCESSES = 4_194_304  # the kernel's highest pid_max
+# Measured: ``python -c pass`` starts under RLIMIT_AS of 16 MB on Linux x86-64 (not 8), and so
+# does a trivial script in the sandbox, spawned or forked. Below twice that, a script fails
+# before its first line with an empty log, or the loader cannot map libpython (exit 127).
+MIN_MEMORY_LIMIT_MB = 32
+
+
+def check_memory_limit(value: int | None) -> int | None:
+    """0 (no limit) or enough for an interpreter to start."""
+    if value is not None and 0 < value < MIN_MEMORY_LIMIT_MB:
+        raise ValueError(
+            f"must be 0 (no limit) or at least {MIN_MEMORY_LIMIT_MB} MB, which a Python "
+            "interpreter needs to start"
+        )
+    return value
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class PolicyFile(BaseModel):
     """The keys a custom policy file may set."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     base: Literal["off", "standard", "strict"] = "standard"
-    memory_limit_mb: int | None = Field(default=None, ge=0)
-    cpu_time_limit_s: float | None = Field(default=None, ge=0)
-    max_file_size_mb: int | None = Field(default=None, ge=0)
-    max_processes: int | None = Field(default=None, ge=0)
+    memory_limit_mb: int | None = Field(default=None, ge=0, le=MAX_MB)
+    cpu_time_limit_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
+    max_file_size_mb: int | None = Field(default=None, ge=0, le=MAX_MB)
+    max_processes: int | None = Field(default=None, ge=0, le=MAX_PROCESSES)
     network: bool | None = None
     allow_subprocess: bool | None = None
     allowed_write_paths: list[str] | None = None
@@ -45,18 +79,36 @@ class PolicyFile(BaseModel):
     allow_degraded: bool | None = None
     namespaces: bool | None = None
 
+    _memory = field_validator("memory_limit_mb")(check_memory_limit)
+
 
 class PolicyOverrides(BaseModel):
     """Per-run changes on top of the chosen policy (CLI flags, the GUI, API bodies)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    memory_limit_mb: int | None = Field(default=None, ge=0)
-    cpu_time_limit_s: float | None = Field(default=None, ge=0)
+    memory_limit_mb: int | None = Field(default=None, ge=0, le=MAX_MB)
+    cpu_time_limit_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     network: bool | None = None
-    allow_write: list[str] = Field(default_factory=list)
-    allow_read: list[str] = Field(default_factory=list)
-    block_modules: list[str] = Field(default_factory=list)
+    allow_write: list[NonEmpty] = Field(default_factory=list)
+    allow_read: list[NonEmpty] = Field(default_factory=list)
+    block_modules: list[NonEmpty] = Field(default_factory=list)
+
+    _memory = field_validator("memory_limit_mb")(check_memory_limit)
+
+    def given(self) -> list[str]:
+        """What these overrides change, in a user's words (for a message)."""
+        return [_WORDS[name] for name, value in self if value not in (None, [])]
+
+
+_WORDS = {
+    "memory_limit_mb": "the memory limit",
+    "cpu_time_limit_s": "the CPU-time limit",
+    "network": "network access",
+    "allow_write": "the allowed write paths",
+    "allow_read": "the allowed read paths",
+    "block_modules": "the blocked modules",
+}
 
 
 class PolicyResolver:
@@ -79,7 +131,16 @@ class PolicyResolver:
         ``overrides`` applied. Raises ``ConfigurationError`` naming what is wrong."""
         choice = (choice or self.default_name()).strip()
         policy = self._named(choice)
-        if overrides is None or not policy.enabled:
+        if overrides is None:
+            return policy
+        if not policy.enabled:
+            if overrides.given():
+                raise ConfigurationError(
+                    f"sandbox policy {choice!r} turns the sandbox off, so its options "
+                    f"({', '.join(overrides.given())}) cannot apply",
+                    hint="Choose a policy that sandboxes (standard, strict), or leave out the "
+                    "sandbox options.",
+                )
             return policy
         changes: dict[str, object] = {
             "add_write_paths": tuple(overrides.allow_write),
@@ -96,6 +157,14 @@ class PolicyResolver:
 
     def _builtin(self, level: Literal["off", "standard", "strict"]) -> SandboxPolicy:
         s = self._settings
+        try:
+            check_memory_limit(s.memory_limit_mb)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"[sandbox] memory_limit_mb = {s.memory_limit_mb} in the config file: {exc}",
+                hint="Raise it in config.toml (or the SCRIPTBATCH_SANDBOX__MEMORY_LIMIT_MB "
+                "variable), or set 0 for no limit.",
+            ) from None
         return builtin_policy(
             level,
             memory_limit_mb=s.memory_limit_mb,
@@ -142,3 +211,20 @@ class PolicyResolver:
             if value is not None
         }
         return base.with_overrides(name=path.stem, **changes)
+
+
+def policy_record(policy: SandboxPolicy) -> dict[str, Any]:
+    """A resolved policy as JSON-ready data, stored with a batch so that a re-run gets exactly
+    the same sandbox (overrides, custom files as they were then)."""
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(policy).items()}
+
+
+def policy_from_record(record: dict[str, Any]) -> SandboxPolicy:
+    """The policy ``policy_record`` stored (keys it does not know are ignored)."""
+    known = {f.name for f in fields(SandboxPolicy)}
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in record.items()
+        if key in known
+    }
+    return SandboxPolicy(**values)

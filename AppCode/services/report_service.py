@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,6 +104,12 @@ class ReportService:
         report = self._build_report(batch_ref)
         return self._plugins.produce("generate_report", fmt.lower(), batch=report)
 
+    def check_target(self, path: str | Path) -> Path:
+        """The absolute path a report or export to ``path`` would be written to, if it can be:
+        else a ``ConfigurationError`` saying why (empty, a folder, no folder, not writable).
+        For adapters to check before the work that ends in writing it."""
+        return _writable(path)
+
     @requires(Level.VIEW, "export report")
     def write_report(self, batch_ref: str, fmt: str, path: str | Path) -> Path:
         """Write the report to ``path`` (replaced atomically); returns the absolute path."""
@@ -133,6 +140,10 @@ class ReportService:
 
 
 def _writable(path: str | Path) -> Path:
+    if not str(path).strip():
+        raise ConfigurationError(
+            "the output path is empty", hint="Give a file name to write the report to."
+        )
     target = Path(path).expanduser().resolve()
     if target.is_dir():
         raise ConfigurationError(
@@ -143,6 +154,18 @@ def _writable(path: str | Path) -> Path:
             f"cannot write {target}: the folder {target.parent} does not exist",
             hint="Create the folder first or choose another path.",
         )
+    # The file is written next to its place and moved there: what must be writable is the
+    # folder. Trying is the only sure test (permission bits say nothing for root, /proc, a
+    # read-only mount).
+    try:
+        with tempfile.TemporaryFile(dir=target.parent, prefix=f".{target.name}."):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write {target}: the folder {target.parent} does not take new files "
+            f"({exc.strerror or exc})",
+            hint="Choose a folder you can write to.",
+        ) from None
     return target
 
 

@@ -64,6 +64,11 @@ class ScriptService:
         everything else is stored in one transaction.
         """
         tags = self._check_tags(tags)
+        paths = list(paths)
+        if any(not os.fspath(p).strip() for p in paths):
+            raise ConfigurationError(
+                "a path to add is empty", hint="Name script files or folders to register."
+            )
         discovery = self._manager.discover(paths)
         report = AddReport(rejected=list(discovery.rejected))
         inspected: list[ScriptFile] = []
@@ -114,13 +119,40 @@ class ScriptService:
     @requires(Level.MANAGE, "remove script", audit=True)
     def remove(self, ref: str) -> Script:
         """Take a script out of the library; its past executions stay in the history."""
+        return self._remove([ref])[0]
+
+    @requires(Level.MANAGE, "remove script", audit=True)
+    def remove_all(self, refs: Sequence[str]) -> builtins.list[Script]:
+        """Take scripts out of the library, all or none: if any ref is unknown, nothing is
+        removed and the ``NotFoundError`` names every unknown one."""
+        return self._remove(refs)
+
+    def _remove(self, refs: Sequence[str]) -> builtins.list[Script]:
         with self._uow() as uow:
-            script = self._find(uow, ref)
-            assert script.id is not None
-            uow.scripts.remove(script.id)
+            found: dict[int, Script] = {}
+            unknown = []
+            for ref in refs:
+                try:
+                    script = self._find(uow, ref)
+                except NotFoundError:
+                    unknown.append(ref)
+                    continue
+                assert script.id is not None
+                found.setdefault(script.id, script)
+            if unknown:
+                names = ", ".join(repr(r) for r in unknown)
+                raise NotFoundError(
+                    f"no script with id or path {names} in the library; nothing was removed"
+                    if len(unknown) == 1
+                    else f"no scripts with ids or paths {names} in the library; nothing was "
+                    "removed",
+                    hint="See the registered scripts with 'scriptbatch scripts list'.",
+                )
+            for script_id in found:
+                uow.scripts.remove(script_id)
             uow.commit()
         self._cache.invalidate(CACHE_REGION)
-        return script
+        return builtins.list(found.values())
 
     @requires(Level.MANAGE, "tag script", audit=True)
     def tag(self, ref: str, tags: Sequence[str], *, remove: bool = False) -> Script:
@@ -185,7 +217,9 @@ class ScriptService:
     @staticmethod
     def _find(uow: UnitOfWork, ref: str) -> Script:
         ref = ref.strip()
-        script = uow.scripts.get(int(ref)) if ref.isdigit() else None
+        # An id is ASCII digits within SQLite's integers; anything else may still be a path.
+        is_id = ref.isascii() and ref.isdigit() and int(ref) < 2**63
+        script = uow.scripts.get(int(ref)) if is_id else None
         if script is None:
             script = uow.scripts.get_by_path(absolute(ref)) if ref else None
         if script is None:

@@ -19,8 +19,19 @@ class DataDir:
 
     @classmethod
     def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> DataDir:
-        """``--data-dir``, else ``$SCRIPTBATCH_HOME``, else the per-user data directory."""
-        chosen = explicit or os.environ.get(ENV_HOME) or platformdirs.user_data_dir("ScriptBatch")
+        """``--data-dir``, else ``$SCRIPTBATCH_HOME``, else the per-user data directory.
+
+        An empty ``explicit`` is a mistake (ValueError), never "not given": it would silently
+        pick the user's real data. An empty ``$SCRIPTBATCH_HOME`` counts as unset, as empty
+        ``XDG_*`` variables do (``SCRIPTBATCH_HOME= scriptbatch ...`` is how one unsets it).
+        """
+        if explicit is not None and not os.fspath(explicit).strip():
+            raise ValueError("the data directory's path is empty")
+        chosen = (
+            explicit
+            if explicit is not None
+            else os.environ.get(ENV_HOME) or platformdirs.user_data_dir("ScriptBatch")
+        )
         return cls(Path(chosen).expanduser().resolve())
 
     @property

@@ -11,6 +11,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 
 def parse_duration(text: str) -> timedelta:
     """``"90d"`` -> 90 days. Units: s, m, h, d, w. Raises ValueError with what is allowed."""
+    if not text.strip():
+        raise ValueError("the duration is empty; use a number and a unit, e.g. 30m, 12h, 90d")
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 30m, 12h, 90d")
@@ -24,6 +26,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     """A point in time: a duration ago (``10m``, ``7d``) or an ISO date/time (local time when
     no zone is given)."""
     now = now or datetime.now(UTC)
+    if not text.strip():
+        raise ValueError("the time is empty; use a duration (10m, 12h, 7d) or a date")
     try:
         return now - parse_duration(text)
     except OverflowError:

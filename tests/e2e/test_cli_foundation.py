@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from AppCode import __version__
 from AppCode.infrastructure.data.migrations import SCHEMA_HEAD
@@ -171,3 +176,130 @@ def test_db_commands_wrap_alembic(cli: CliRunner) -> None:
 def test_usage_errors_exit_2(cli: CliRunner) -> None:
     assert cli("scripts").returncode == 2
     assert cli("no-such-command").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["backup", "list"],
+        ["plugins", "list"],
+        ["users", "list"],
+        ["scripts", "list"],
+        ["history", "prune"],
+        ["db", "current"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_data_dir_and_config_work_right_after_a_command_group(
+    cli: CliRunner, tmp_path: Path, data_home: Path, command: list[str]
+) -> None:
+    other = tmp_path / "other-home"
+    config = tmp_path / "other.toml"
+    config.write_text("[history]\nretention_days = 0\n", encoding="utf-8")
+    group, action = command
+    result = cli(group, "--data-dir", str(other), "--config", str(config), action)
+    assert result.returncode == 0, result.stderr
+    assert (other / "scriptbatch.db").is_file()
+    assert not data_home.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data-dir", "", "history"], "--data-dir is empty"),
+        (["history", "--data-dir", ""], "--data-dir is empty"),
+        (["--config", "", "history"], "--config is empty"),
+        (["scripts", "add", ""], "a path to add is empty"),
+        (["scripts", "list", "--tag", ""], "--tag is empty"),
+        (["analyze", "--batch", ""], "--batch is empty"),
+        (["history", "--since", ""], "--since is empty"),
+        (["history", "--batch", ""], "--batch is empty"),
+        (["history", "prune", "--older-than", ""], "--older-than is empty"),
+    ],
+)
+def test_an_empty_value_is_a_usage_error_not_a_missing_option(
+    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    home = tmp_path / "user-home"
+    result = cli(*args, env={"HOME": str(home), "XDG_DATA_HOME": str(home / "data")})
+    assert result.returncode == 2 and f"error: {message}" in result.stderr
+    assert not home.exists()  # the per-user data directory was not used
+
+
+def test_an_empty_scriptbatch_home_counts_as_unset(cli: CliRunner, tmp_path: Path) -> None:
+    home = tmp_path / "user-home"
+    result = cli(
+        "history",
+        env={"SCRIPTBATCH_HOME": "", "HOME": str(home), "XDG_DATA_HOME": str(home / "data")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (home / "data" / "ScriptBatch" / "scriptbatch.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["history", "--limit", "9223372036854775808"], "--limit must be between 1 and"),
+        (["history", "--limit", "0"], "--limit must be between 1 and"),
+        (["scripts", "remove", "99999999999999999999999"], "no script with id or path"),
+        (["scripts", "tag", "99999999999999999999", "x"], "no script with id or path"),
+    ],
+)
+def test_huge_numbers_are_usage_errors(cli: CliRunner, args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2 and message in result.stderr
+    assert "unexpected" not in result.stderr
+
+
+def test_scripts_remove_removes_none_when_one_is_unknown(cli: CliRunner, tmp_path: Path) -> None:
+    write(tmp_path / "lib" / "a.py")
+    write(tmp_path / "lib" / "b.py")
+    assert cli("scripts", "add", str(tmp_path / "lib")).returncode == 0
+    result = cli("scripts", "remove", "2", "999", "nope")
+    assert result.returncode == 2
+    assert "'999', 'nope'" in result.stderr and "nothing was removed" in result.stderr
+    assert len(json.loads(cli("scripts", "list", "--json").stdout)) == 2
+    assert cli("scripts", "remove", "1", "2").returncode == 0
+    assert json.loads(cli("scripts", "list", "--json").stdout) == []
+
+
+def run_main_with(patch: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``scriptbatch ARGV`` with ``patch`` applied first (a failure planted where no test can
+    reach it from outside)."""
+    code = f"{patch}\nfrom AppCode.__main__ import main\nraise SystemExit(main({list(argv)!r}))"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+        timeout=60,
+    )
+
+
+def test_an_unexpected_error_before_the_log_is_open_is_one_line_and_a_file(
+    tmp_path: Path,
+) -> None:
+    patch = (
+        "import AppCode.container as c\n"
+        "def build(*a, **k): raise RuntimeError('planted')\n"
+        "c.build = build"
+    )
+    result = run_main_with(patch, "history")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    where = line.rsplit(" ", 1)[-1]
+    assert "unexpected error" in line
+    assert "RuntimeError: planted" in Path(where).read_text(encoding="utf-8")
+    Path(where).unlink()
+
+
+def test_ctrl_c_while_the_cli_starts_is_interrupted_without_a_traceback() -> None:
+    patch = (
+        "import AppCode.cli.main as m\n"
+        "def build_parser(): raise KeyboardInterrupt\n"
+        "m.build_parser = build_parser"
+    )
+    result = run_main_with(patch, "history")
+    assert result.returncode == 130
+    assert result.stderr == "interrupted\n"

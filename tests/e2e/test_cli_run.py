@@ -302,3 +302,177 @@ def test_kill_9_of_the_app_loses_no_result_and_leaves_no_orphan(
     assert stored["a_quick.py"]["status"] == "succeeded"
     assert stored["b_slow.py"]["status"] == "interrupted"
     assert stored["c_later.py"]["status"] == "interrupted"
+
+
+def nothing_ran(cli: CliRunner) -> bool:
+    return json.loads(cli("history", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--jobs", "-1", "--jobs must be between 0 and 1024"),
+        ("--jobs", "100000000", "--jobs must be between 0 and 1024"),
+        ("--timeout", "-5", "--timeout must be between 0 and 31536000"),
+        ("--timeout", "nan", "--timeout must be between 0 and 31536000"),
+        ("--retries", "1000", "--retries must be between 0 and 100"),
+        ("--memory-limit", "-1", "--memory-limit must be between 0 and 16777216"),
+        ("--memory-limit", "99999999999999", "--memory-limit must be between 0 and 16777216"),
+        ("--memory-limit", "5", "--memory-limit must be 0 (no limit) or at least 32 MB"),
+        ("--cpu-limit", "nan", "--cpu-limit must be between 0 and 31536000"),
+        ("--cpu-limit", "1e20", "--cpu-limit must be between 0 and 31536000"),
+        ("--cpu-limit", "inf", "--cpu-limit must be between 0 and 31536000"),
+    ],
+)
+def test_out_of_range_run_options_are_usage_errors_before_anything_runs(
+    cli: CliRunner, tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    write_script(tmp_path / "ok.py")
+    result = cli("run", str(tmp_path / "ok.py"), f"{option}={value}")
+    assert result.returncode == 2
+    assert f"error: {message}" in result.stderr and "Traceback" not in result.stderr
+    assert nothing_ran(cli)
+
+
+def test_run_help_shows_the_limits(cli: CliRunner) -> None:
+    text = " ".join(cli("run", "--help").stdout.split())
+    for shown in ("0-1024", "0-100", "0-16777216", "at least 32", "0-31536000"):
+        assert shown in text
+
+
+def test_a_policy_file_asking_for_too_much_memory_is_refused(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    write_script(tmp_path / "ok.py")
+    policy = tmp_path / "huge.toml"
+    policy.write_text("memory_limit_mb = 99999999999999\n", encoding="utf-8")
+    result = cli("run", str(tmp_path / "ok.py"), "--policy", str(policy))
+    assert result.returncode == 2 and "memory_limit_mb" in result.stderr
+    assert nothing_ran(cli)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", ""], "PATH is empty"),
+        (["run", "ok.py", "--allow-write", ""], "--allow-write is empty"),
+        (["run", "ok.py", "--allow-read", ""], "--allow-read is empty"),
+        (["run", "ok.py", "--block-module", ""], "--block-module is empty"),
+        (["run", "ok.py", "--policy", ""], "--policy is empty"),
+        (["run", "ok.py", "--each-args", ""], "--each-args is empty"),
+    ],
+)
+def test_empty_run_values_are_usage_errors(
+    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    write_script(tmp_path / "ok.py")
+    result = cli(*args, cwd=tmp_path)
+    assert result.returncode == 2 and f"error: {message}" in result.stderr
+    assert nothing_ran(cli)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--no-sandbox", "--policy", "strict"],
+        ["--no-sandbox", "--memory-limit", "256"],
+        ["--no-sandbox", "--block-module", "json"],
+        ["--policy", "off", "--allow-write", "/tmp"],
+        ["--policy", "off", "--cpu-limit", "5"],
+    ],
+)
+def test_sandbox_options_with_the_sandbox_off_are_usage_errors(
+    cli: CliRunner, tmp_path: Path, options: list[str]
+) -> None:
+    write_script(tmp_path / "ok.py")
+    result = cli("run", str(tmp_path / "ok.py"), *options)
+    assert result.returncode == 2 and "cannot apply" in result.stderr
+    assert nothing_ran(cli)
+
+
+def test_arg_is_appended_to_each_line_of_each_args(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "echo.py", "import sys\nprint(sys.argv[1:])\n")
+    lines = tmp_path / "lines.txt"
+    lines.write_text("one\ntwo 2\n", encoding="utf-8")
+    result = cli(
+        "run", str(tmp_path / "echo.py"), "--each-args", str(lines), "--arg", "X", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert [e["args"] for e in json.loads(result.stdout)["executions"]] == [
+        ["one", "X"],
+        ["two", "2", "X"],
+    ]
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "nb"
+    write_script(folder / "good.py")
+    bad = bytes(folder) + b"/bad\xffname.py"
+    Path(os.fsdecode(bad)).write_text("print(1)\n", encoding="utf-8")
+
+    result = cli("run", str(folder), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "warning: skipped" in result.stderr and "bad\\xffname.py" in result.stderr
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+    scripts = [e["script"] for e in json.loads(result.stdout)["executions"]]
+    assert scripts == [str(folder / "good.py")]
+
+    alone = subprocess.run(
+        [sys.executable, "-m", "AppCode", "run", os.fsdecode(bad)],
+        capture_output=True,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+    )
+    assert alone.returncode == 2 and b"bad\\xffname.py is not valid UTF-8" in alone.stderr
+
+    added = cli("scripts", "add", str(folder))
+    assert added.returncode == 1 and "1 added" in added.stdout
+    assert "skipped" in added.stderr and "bad\\xffname.py" in added.stderr
+
+
+def test_rerun_keeps_the_original_sandbox_overrides(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "uses_json.py", "import json\nprint('ran')\n")
+    first = json.loads(
+        cli("run", str(tmp_path / "uses_json.py"), "--block-module", "json", "--json").stdout
+    )
+    assert first["executions"][0]["status"] == "blocked"
+    again = cli("rerun", first["batch_id"], "--json")
+    assert again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["executions"][0]["status"] == "blocked"
+
+
+@pytest.mark.parametrize("where", ["folder", "proc"])
+def test_an_unwritable_report_target_stops_the_run_before_it_starts(
+    cli: CliRunner, tmp_path: Path, where: str
+) -> None:
+    write_script(tmp_path / "ok.py")
+    target = str(tmp_path) if where == "folder" else "/proc/r.html"
+    result = cli("run", str(tmp_path / "ok.py"), "--report", f"html:{target}")
+    assert result.returncode == 2, result.stderr
+    assert nothing_ran(cli)
+
+
+def test_quiet_run_with_a_report_prints_nothing(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "ok.py")
+    report = tmp_path / "r.html"
+    result = cli("run", str(tmp_path / "ok.py"), "--quiet", "--report", f"html:{report}")
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    assert report.is_file()
+
+
+def test_report_to_an_empty_path_says_so(cli: CliRunner, tmp_path: Path) -> None:
+    write_script(tmp_path / "ok.py")
+    batch_id = json.loads(cli("run", str(tmp_path / "ok.py"), "--json").stdout)["batch_id"]
+    result = cli("report", batch_id, "--format", "html", "--output", "")
+    assert result.returncode == 2 and "the output path is empty" in result.stderr
+
+
+def test_show_log_of_a_deleted_log_is_a_failure_not_a_usage_error(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    write_script(tmp_path / "talks.py", "print('something')\n")
+    execution = json.loads(cli("run", str(tmp_path / "talks.py"), "--json").stdout)["executions"][0]
+    Path(execution["log_path"]).unlink()
+    result = cli("show", execution["id"], "--log")
+    assert result.returncode == 1 and "is gone" in result.stderr

@@ -328,3 +328,97 @@ def test_prune_deletes_old_executions_with_their_logs(container, tmp_path: Path)
     assert [b.id for b in history.batches()] == [new.id]
     with pytest.raises(NotFoundError):
         history.execution(old_runs[0].id)
+
+
+def test_prune_leaves_a_batch_that_is_still_running_alone(container) -> None:  # type: ignore[no-untyped-def]
+    pid, host, token = container.process_table().current_owner()
+    running = Batch(
+        new_id(),
+        RunOptions(jobs=1),
+        status=BatchStatus.RUNNING,
+        owner_pid=pid,
+        owner_host=host,
+        owner_token=token,
+    )
+    done = Execution(new_id(), running.id, 0, "/a.py", status=S.SUCCEEDED)
+    queued = Execution(new_id(), running.id, 1, "/b.py", status=S.RUNNING)
+    with container.uow() as uow:
+        uow.batches.add(running, [done, queued])
+        uow.commit()
+
+    report = container.batch_service().prune(timedelta(0))
+
+    assert report.executions == 0
+    _batch, kept = container.history_service().batch(running.id)
+    assert {e.id for e in kept} == {done.id, queued.id}
+
+
+def test_rerun_runs_under_the_same_sandbox_as_the_original(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = write_script(tmp_path / "uses_json.py", "import json\nprint('ran')\n")
+    overrides = {"block_modules": ["json"], "memory_limit_mb": 256}
+    original, (first,) = run(container, paths=[str(script)], sandbox_overrides=overrides)
+    assert first.status is S.BLOCKED
+
+    service = container.batch_service()
+    handle = service.rerun(original.id)
+    assert service.wait(handle, 60)
+    again, (second,) = container.history_service().batch(handle.batch_id)
+
+    assert second.status is S.BLOCKED and "json" in (second.error_message or "")
+    assert again.options.sandbox == original.options.sandbox
+    assert again.options.sandbox is not None
+    assert again.options.sandbox["memory_limit_mb"] == 256
+
+
+def test_arguments_for_every_run_follow_each_line_of_each_args(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = write_script(tmp_path / "s.py", "import sys\nprint(sys.argv[1:])\n")
+    _batch, executions = run(
+        container, paths=[str(script)], each_args=[["a"], ["b", "c"]], args=["--all"]
+    )
+    assert [e.args for e in executions] == [("a", "--all"), ("b", "c", "--all")]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"no_sandbox": True, "sandbox_overrides": {"memory_limit_mb": 64}},
+        {"no_sandbox": True, "sandbox_policy": "strict"},
+        {"sandbox_policy": "off", "sandbox_overrides": {"block_modules": ["os"]}},
+        {"sandbox_overrides": {"memory_limit_mb": 5}},
+        {"sandbox_overrides": {"cpu_time_limit_s": 1e20}},
+        {"timeout_s": float("nan")},
+        {"paths": [""]},
+    ],
+    ids=[
+        "off-and-limit",
+        "off-and-strict",
+        "policy-off-and-module",
+        "memory-too-low",
+        "cpu-too-high",
+        "timeout-nan",
+        "empty-path",
+    ],
+)
+def test_contradictory_or_out_of_range_requests_store_nothing(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path, request_: dict[str, object]
+) -> None:
+    script = write_script(tmp_path / "s.py")
+    with pytest.raises(ConfigurationError):
+        container.batch_service().start({"paths": [str(script)], **request_})
+    assert container.history_service().batches() == []
+
+
+def test_a_script_whose_name_is_not_utf8_is_skipped_and_the_rest_runs(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    write_script(folder / "good.py")
+    bad = os.fsdecode(bytes(folder) + b"/bad\xffname.py")
+    Path(bad).write_text("print(1)\n", encoding="utf-8")
+    skipped = []
+    service = container.batch_service()
+    handle = service.start({"paths": [str(folder)]}, on_skipped=skipped.append)
+    assert service.wait(handle, 60)
+    _batch, executions = container.history_service().batch(handle.batch_id)
+    assert [Path(e.script_path).name for e in executions] == ["good.py"]
+    assert [s.path for s in skipped] == [bad] and "UTF-8" in skipped[0].reason

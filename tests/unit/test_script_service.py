@@ -142,3 +142,37 @@ def test_rescan_detects_a_change_by_mtime_and_size(tmp_path: Path, service: Scri
     report = service.rescan()
     assert [s.sha256 for s in report.updated] != []
     assert service.list()[0].mtime == 1_000_000_000
+
+
+def test_an_id_beyond_any_stored_one_is_just_unknown(
+    tmp_path: Path, service: ScriptService
+) -> None:
+    service.add([write(tmp_path / "a.py")])
+    for ref in ("99999999999999999999999", "²"):
+        with pytest.raises(NotFoundError):
+            service.get(ref)
+
+
+def test_remove_all_removes_none_if_one_is_unknown(tmp_path: Path, service: ScriptService) -> None:
+    service.add([write(tmp_path / "a.py"), write(tmp_path / "b.py")])
+    with pytest.raises(NotFoundError, match=r"'999'.*nothing was removed"):
+        service.remove_all(["1", "999"])
+    assert len(service.list()) == 2
+    assert [s.name for s in service.remove_all(["1", str(tmp_path / "b.py")])] == ["a", "b"]
+    assert service.list() == []
+
+
+def test_an_empty_path_to_add_is_refused(service: ScriptService) -> None:
+    with pytest.raises(ConfigurationError, match="empty"):
+        service.add([""])
+
+
+def test_a_file_whose_name_is_not_utf8_is_rejected_and_the_rest_added(
+    tmp_path: Path, service: ScriptService
+) -> None:
+    write(tmp_path / "lib" / "good.py")
+    bad = os.fsdecode(bytes(tmp_path / "lib") + b"/bad\xffname.py")
+    Path(bad).write_text("print(1)\n", encoding="utf-8")
+    report = service.add([tmp_path / "lib"])
+    assert [s.name for s in report.added] == ["good"]
+    assert [r.path for r in report.rejected] == [bad]

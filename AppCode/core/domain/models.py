@@ -97,6 +97,9 @@ class RunOptions:
     backend: str = "local"  # "local" or "dask"
     scheduler: str = ""  # the Dask scheduler's address; "" = a cluster on this machine
     sandbox_policy: str = "off"
+    # The resolved policy the batch ran with (its name, limits, paths, modules), so that a
+    # re-run gets the same sandbox; None for batches stored before it was kept.
+    sandbox: dict[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass

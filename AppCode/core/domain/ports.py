@@ -126,7 +126,8 @@ class ExecutionRepository(Protocol):
         ...
 
     def oldest_before(self, cutoff: datetime, limit: int) -> list[Execution]:
-        """Up to ``limit`` finished executions created before ``cutoff``, oldest first."""
+        """Up to ``limit`` finished executions of finished batches created before ``cutoff``,
+        oldest first."""
         ...
 
     def delete(self, execution_ids: Sequence[str]) -> None:

@@ -278,9 +278,18 @@ class SqlExecutionRepository:
         )
 
     def oldest_before(self, cutoff: datetime, limit: int) -> list[Execution]:
+        # Only of finished batches: one still running (in another process) keeps all its
+        # executions, finished or not, until it ends.
+        unfinished = select(BatchRow.id).where(
+            BatchRow.status.in_([BatchStatus.PENDING.value, BatchStatus.RUNNING.value])
+        )
         query = (
             select(ExecutionRow)
-            .where(ExecutionRow.created_at < cutoff, ExecutionRow.status.in_(_FINAL_STATUSES))
+            .where(
+                ExecutionRow.created_at < cutoff,
+                ExecutionRow.status.in_(_FINAL_STATUSES),
+                ExecutionRow.batch_id.not_in(unfinished),
+            )
             .order_by(ExecutionRow.created_at)
             .limit(limit)
         )
@@ -693,6 +702,7 @@ def _batch_row(batch: Batch, now: datetime) -> BatchRow:
             "start_method": o.start_method,
             "max_log_bytes": o.max_log_bytes,
             "sandbox_policy": o.sandbox_policy,
+            "sandbox": o.sandbox,
             "scheduler": o.scheduler,
         },
         note=batch.note,
@@ -722,6 +732,7 @@ def _batch(row: BatchRow) -> Batch:
         max_log_bytes=int(extra.get("max_log_bytes", 100 * 1024 * 1024)),
         backend=row.backend,
         sandbox_policy=str(extra.get("sandbox_policy", "off")),
+        sandbox=extra.get("sandbox"),
         scheduler=str(extra.get("scheduler", "")),
     )
     return Batch(
