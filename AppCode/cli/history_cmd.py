@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from AppCode.cli.output import (
+    MAX_LIMIT,
     human_size,
     print_error,
     print_json,
@@ -24,7 +25,6 @@ from AppCode.services.json_shapes import attempt_json, execution_json, iso
 from AppCode.utils.timeparse import parse_duration, parse_since
 
 _STATUSES = [s.value for s in ExecutionStatus]
-MAX_LIMIT = 1_000_000
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

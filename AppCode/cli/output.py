@@ -75,6 +75,9 @@ def require_value(option: str, value: str | None, hint: str) -> None:
         raise ConfigurationError(f"{option} is empty", hint=hint)
 
 
+MAX_LIMIT = 1_000_000  # the largest --limit of a listing command
+
+
 def require_range(option: str, value: int, low: int, high: int) -> None:
     """A number option within its bounds, e.g. ``--limit must be between 1 and 1000000``."""
     if not low <= value <= high:

@@ -12,7 +12,7 @@ import os
 import sys
 from datetime import timedelta
 
-from AppCode.cli.output import print_json, print_table
+from AppCode.cli.output import MAX_LIMIT, print_json, print_table, require_range, require_value
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.security.permissions import Role
@@ -100,7 +100,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     audit.add_argument("--by", dest="audit_user", metavar="NAME", help="only what this user did")
     audit.add_argument("--action", help="only this action, e.g. 'run batch'")
     audit.add_argument("--since", metavar="WHEN", help="e.g. 7d, 12h, 2026-11-01")
-    audit.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    audit.add_argument(
+        "--limit", type=int, default=100, help=f"at most this many, 1-{MAX_LIMIT} (default 100)"
+    )
     audit.add_argument("--json", action="store_true", help="print a JSON list")
     audit.set_defaults(handler=_audit)
 
@@ -262,14 +264,14 @@ def _revoke(container: Container, args: argparse.Namespace) -> int:
 
 
 def _audit(container: Container, args: argparse.Namespace) -> int:
+    require_value("--since", args.since, "Give a time (10m, 2d, 2026-01-31), or leave it out.")
+    require_range("--limit", args.limit, 1, MAX_LIMIT)
     since = None
     if args.since:
         try:
             since = parse_since(args.since)
         except ValueError as exc:
             raise ConfigurationError(f"--since: {exc}") from None
-    if args.limit < 1:
-        raise ConfigurationError("--limit must be at least 1")
     entries = container.user_service().audit(
         user=args.audit_user, action=args.action, since=since, limit=args.limit
     )

@@ -243,6 +243,8 @@ def test_an_empty_scriptbatch_home_counts_as_unset(cli: CliRunner, tmp_path: Pat
         (["history", "--limit", "0"], "--limit must be between 1 and"),
         (["scripts", "remove", "99999999999999999999999"], "no script with id or path"),
         (["scripts", "tag", "99999999999999999999", "x"], "no script with id or path"),
+        (["audit", "--limit", "99999999999999999999"], "--limit must be between 1 and"),
+        (["audit", "--since", ""], "--since is empty"),
     ],
 )
 def test_huge_numbers_are_usage_errors(cli: CliRunner, args: list[str], message: str) -> None:
