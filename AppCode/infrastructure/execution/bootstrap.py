@@ -384,8 +384,9 @@ def _flush_std_streams() -> None:
 
 
 def _send(fd: int, report: dict[str, object], *, close: bool = True) -> None:
-    """One line on the report pipe (one write: atomic for a pipe up to 4 KB)."""
-    data = (repr(report)[:3500] + "\n").encode("utf-8", "backslashreplace")
+    """One line on the report pipe (one write: atomic for a pipe up to 4 KB). It starts with a
+    newline too: whatever the script may have written into the pipe without one ends there."""
+    data = ("\n" + repr(report)[:3500] + "\n").encode("utf-8", "backslashreplace")
     try:
         os.write(fd, data)
         if close:

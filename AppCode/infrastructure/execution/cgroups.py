@@ -69,6 +69,18 @@ class PidsCgroups:
             os.close(fd)
         self._limits[path] = max_pids
 
+    def refusals(self, path: str) -> int:
+        """How many new processes or threads the cgroup refused at its cap so far
+        (``pids.events``: ``max N``); 0 when it cannot be read."""
+        try:
+            events = _read(f"{path}/pids.events")
+        except OSError:
+            return 0
+        for line in events.split(b"\n"):
+            if line.startswith(b"max "):
+                return int(line[4:])
+        return 0
+
     def kill_all(self, path: str, keep: int | None = None) -> int:
         """SIGKILL every process in the cgroup but ``keep`` until none is left; returns how
         many."""

@@ -386,6 +386,13 @@ class LocalRunner:
         if cgroups is not None:
             cgroups.remove(cell.cgroup)  # kills what is still in it, the cell included
 
+    def _refusals(self, cell: _Cell | None) -> int:
+        """How many processes or threads the cell's cgroup has refused so far (its cap)."""
+        cgroups = self._cgroups()
+        if cell is None or cgroups is None:
+            return 0
+        return cgroups.refusals(cell.cgroup)
+
     def _kill_leftovers(self, cell: _Cell | None) -> None:
         """End every process a run left in its cell's cgroup (daemons included), not the cell."""
         cgroups = self._cgroups()
@@ -463,7 +470,8 @@ class LocalRunner:
         cell: _Cell | None,
     ) -> AttemptOutcome:
         loop = asyncio.get_running_loop()
-        report = bytearray()
+        report = _Report()
+        refusals_before = self._refusals(cell) if cell is not None and cell.joined else None
         stderr_tail = bytearray()  # for the error message of a script that exits non-zero
         open_streams = {child.stdout_fd: STDOUT, child.stderr_fd: STDERR}
         streams_done = loop.create_future()
@@ -495,7 +503,7 @@ class LocalRunner:
             except OSError:
                 data = b""
             if data:
-                report.extend(data[: 1_000_000 - len(report)])
+                report.feed(data)
             else:
                 loop.remove_reader(child.report_fd)
 
@@ -518,6 +526,7 @@ class LocalRunner:
         except TimeoutError:
             pass
         _kill_group(child.pid, signal.SIGKILL)
+        cap_hit = self._refusals(cell) > refusals_before if refusals_before is not None else None
         self._kill_leftovers(cell)
         for fd in list(open_streams):
             _drain(fd, open_streams[fd], writer, on_output)
@@ -526,7 +535,7 @@ class LocalRunner:
             loop.remove_reader(fd)
             os.close(fd)
         outcome = _outcome(
-            reason, wait_status, cpu_s, duration, bytes(report), writer, request, sandbox
+            reason, wait_status, cpu_s, duration, report, writer, request, sandbox, cap_hit
         )
         if outcome.memory_peak_bytes is None:  # the script could not say (killed, os._exit)
             outcome.memory_peak_bytes = rusage_peak
@@ -626,12 +635,13 @@ def _outcome(
     wait_status: int,
     cpu_s: float | None,
     duration: float,
-    report_bytes: bytes,
+    report: _Report,
     writer: LogWriter,
     request: LaunchRequest,
     sandbox: ScriptSandbox | None,
+    cap_hit: bool | None,
 ) -> AttemptOutcome:
-    report = _parse_report(report_bytes)
+    """``cap_hit``: whether the run's cgroup refused a process or thread (None: no cgroup)."""
     final = report.final
     code = os.waitstatus_to_exitcode(wait_status)
     peak = final.get("peak_rss_bytes")
@@ -645,8 +655,8 @@ def _outcome(
         output_bytes=writer.received,
         sandbox={
             "policy": policy.name if policy else "off",
-            "layers": report.layers,
-            "degraded": report.degraded,
+            "layers": report.layers if policy else [],
+            "degraded": report.degraded if policy else False,
         },
     )
     if reason == "timed_out":
@@ -662,7 +672,7 @@ def _outcome(
         writer.note("cancelled")
         return outcome
     if policy is not None:
-        blocked = _sandbox_verdict(report, final, code, cpu_s, policy)
+        blocked = _sandbox_verdict(report, final, code, cpu_s, policy, cap_hit)
         if blocked is not None:
             outcome.status, outcome.error_type, outcome.error_message = blocked
             writer.note(f"{outcome.error_type}: {outcome.error_message}")
@@ -686,8 +696,13 @@ def _sandbox_verdict(
     code: int,
     cpu_s: float | None,
     policy: SandboxPolicy,
+    cap_hit: bool | None,
 ) -> tuple[ExecutionStatus, str, str] | None:
-    """How the sandbox ended a run, if it did: (status, error type, message)."""
+    """How the sandbox ended a run, if it did: (status, error type, message).
+
+    A limit is blamed only for what the limit itself makes: the kernel's own error (not an
+    exception of the same type a script raised with its own text), a bare ``MemoryError``
+    (the interpreter's), and for the process cap the cgroup's own count of refusals."""
     blocked, limit = ExecutionStatus.BLOCKED, "ResourceLimitError"
     if report.refused:
         return blocked, "SecurityError", f"the sandbox could not be applied: {report.refused}"
@@ -709,26 +724,53 @@ def _sandbox_verdict(
             "ScriptTimeoutError",
             (f"CPU time limit of {policy.cpu_time_limit_s:g} s reached"),
         )
-    error_type, errno = final.get("error_type"), final.get("errno")
-    if code != 0 and error_type == "MemoryError" and policy.memory_limit_mb:
+    if code == 0:
+        return None
+    error_type, message = final.get("error_type"), _str(final.get("error_message")) or ""
+    errno = final.get("errno")
+    kernel = isinstance(errno, int) and _kernel_error(errno, message)
+    processes = f"process limit of {policy.max_processes} reached (threads count toward it)"
+    if cap_hit:
+        return blocked, limit, processes
+    if policy.memory_limit_mb and (
+        (error_type == "MemoryError" and not message)
+        or (kernel and errno == 12)  # ENOMEM: mmap, a thread's stack
+        or (error_type == "RuntimeError" and message == "can't start new thread")
+    ):
         return blocked, limit, f"memory limit of {policy.memory_limit_mb} MB reached"
-    if code != 0 and errno == 27 and policy.max_file_size_mb:  # EFBIG
+    if policy.max_file_size_mb and (code == -signal.SIGXFSZ or (kernel and errno == 27)):
         return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
-    if code == -signal.SIGXFSZ and policy.max_file_size_mb:
-        return blocked, limit, f"file size limit of {policy.max_file_size_mb} MB reached"
-    if code != 0 and errno == 24:  # EMFILE
+    if kernel and errno == 24:  # EMFILE
         return blocked, limit, f"open-file limit of {MAX_OPEN_FILES} reached"
-    if code != 0 and errno == 11 and error_type == "BlockingIOError" and policy.max_processes:
-        return blocked, limit, f"process limit of {policy.max_processes} reached"
-    if code != 0 and error_type in ("PermissionError", "SecurityError") and errno in (1, 13):
+    if (
+        cap_hit is None  # no cgroup to ask: EAGAIN from fork is the best sign there is
+        and kernel
+        and errno == 11
+        and error_type == "BlockingIOError"
+        and policy.max_processes
+    ):
+        return blocked, limit, processes
+    if kernel and error_type in ("PermissionError", "SecurityError") and errno in (1, 13):
         # A kernel denial (Landlock, seccomp) that ended the script.
-        message = _str(final.get("error_message")) or "operation not permitted"
         return blocked, "SecurityError", f"{message} (denied by policy '{policy.name}')"
     return None
 
 
+def _kernel_error(errno: int, message: str) -> bool:
+    """Whether an OSError's text is the system's own for ``errno`` (``[Errno 13] Permission
+    denied: 'x'``), not one a script made up (``PermissionError(13, "the API said no")``)."""
+    return message.startswith(f"[Errno {errno}] {os.strerror(errno)}")
+
+
 class _Report:
-    """The bootstrap's report lines: violations as they happened, then how the script ended."""
+    """The bootstrap's report lines, read as they come: how the sandbox was set up (the first
+    line, sent before the script's first line), violations as they happened, then how the
+    script ended. The script could write into the pipe too: lines that are not ours are
+    skipped without being kept, and it cannot replace the set-up line, which came first.
+    """
+
+    _MAX_LINE = 8192  # ours are at most ~3.5 KB
+    _MAX_VIOLATIONS = 20
 
     def __init__(self) -> None:
         self.final: dict[str, object] = {}
@@ -736,28 +778,49 @@ class _Report:
         self.refused: str | None = None
         self.layers: list[str] = []
         self.degraded = False
+        self._set_up = False
+        self._partial = bytearray()
+        self._skipping = False  # inside a line too long to be ours
 
+    def feed(self, data: bytes) -> None:
+        lines = data.split(b"\n")
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            if self._skipping:
+                if not last:
+                    self._skipping = False
+                continue
+            if len(self._partial) + len(line) > self._MAX_LINE:
+                self._partial.clear()
+                self._skipping = last
+                continue
+            if last:
+                self._partial.extend(line)
+            else:
+                self._line(bytes(self._partial) + line)
+                self._partial.clear()
 
-def _parse_report(data: bytes) -> _Report:
-    """Each line is a dict literal; anything else (a script writing into the pipe) is ignored."""
-    report = _Report()
-    for line in data.decode("utf-8", "replace").splitlines():
+    def _line(self, raw: bytes) -> None:
         try:
-            value = ast.literal_eval(line)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue
+            value = ast.literal_eval(raw.decode("utf-8", "replace"))
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return
         if not isinstance(value, dict):
-            continue
+            return
         if "violation" in value:
-            report.violations.append(str(value["violation"]))
-        elif "refused" in value:
-            report.refused = str(value["refused"])
-        elif "applied" in value:
-            report.layers = [str(layer) for layer in value["applied"] or []]
-            report.degraded = bool(value.get("degraded"))
+            if len(self.violations) < self._MAX_VIOLATIONS:
+                self.violations.append(_text(value["violation"]))
+        elif "refused" in value or "applied" in value:
+            if self._set_up:
+                return  # only the bootstrap's, which came first
+            self._set_up = True
+            if "refused" in value:
+                self.refused = _text(value["refused"])
+            else:
+                self.layers = [_text(layer) for layer in value["applied"] or []]
+                self.degraded = bool(value.get("degraded"))
         else:
-            report.final = value
-    return report
+            self.final = value
 
 
 def _last_line(data: bytes) -> str:
@@ -766,7 +829,13 @@ def _last_line(data: bytes) -> str:
 
 
 def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return _text(value) if isinstance(value, str) and value else None
+
+
+def _text(value: object) -> str:
+    """A string from the script's process as text that can be stored and shown anywhere: a
+    lone surrogate (from undecodable bytes) becomes a backslash escape."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _signal_name(number: int) -> str:
