@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,6 +241,7 @@ def bench_b(ws: Workspace, size: Sizes, jobs: int) -> list[Row]:
             "scriptbatch auto": scriptbatch_launcher(
                 ws, folder, jobs, None, check_output_captured(n)
             ),
+            "in a running app": in_app_launcher(ws, folder, jobs, n * per),
         },
         size.repeats,
     )
@@ -256,7 +258,42 @@ def bench_b(ws: Workspace, size: Sizes, jobs: int) -> list[Row]:
             target=1.2,
             note=f"{captured} ({n * per} bytes: output_bytes sum + log sizes)",
         ),
+        ratio_row(
+            "B",
+            "scriptbatch in a running app",
+            res["in a running app"],
+            xargs,
+            target=1.2,
+            note="start() to batch finished, app and fork server warm (the GUI's, the API's "
+            "case): the command's fixed start-up left out; every byte checked",
+        ),
     ]
+
+
+def in_app_launcher(ws: Workspace, folder: Path, jobs: int, expected: int) -> Callable[[], float]:
+    """B's batch run by an app that is already running (``bench.inproc --only B``): the child
+    process's start-up is not timed, only ``start()`` to the batch's end."""
+
+    def launch() -> float:
+        root = ws.fresh("b-in-app")
+        cmd = [PYTHON, "-m", "bench.inproc", "--root", str(root), "--jobs", str(jobs)]
+        cmd += ["--only", "B", "--folder", str(folder), "--timeout", "600"]
+        try:
+            proc = subprocess.run(
+                cmd, cwd=REPO, env=bench_env(), stdout=subprocess.PIPE, timeout=900, check=False
+            )
+            if proc.returncode != 0:
+                raise CommandError(f"exit code {proc.returncode}: {' '.join(cmd)}")
+            out = json.loads(proc.stdout.decode().strip().splitlines()[-1])["B"]
+        finally:
+            ws.discard(root)
+        if "error" in out:
+            raise CommandError(str(out["error"]))
+        assert out["statuses"] == {"succeeded": len(list(folder.glob("*.py")))}, out["statuses"]
+        assert out["output_bytes"] == expected == out["log_bytes"], out
+        return float(out["seconds"])
+
+    return launch
 
 
 def bench_c(ws: Workspace, size: Sizes, jobs: int) -> list[Row]:

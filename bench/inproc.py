@@ -1,4 +1,5 @@
-"""Benchmarks D (memory) and E (start latency): the engine driven in-process through the container.
+"""Benchmarks D (memory), E (start latency) and B's in-app row: the engine driven in-process
+through the container.
 
 Run by ``python -m bench`` as a child process (``python -m bench.inproc ...``), so that the RSS
 measured is that of a process doing nothing but this, and a hang can be timed out from outside.
@@ -154,6 +155,33 @@ def start_latency(c: object, root: Path, jobs: int, n: int, repeats: int) -> dic
     }
 
 
+def batch_in_app(
+    c: object, root: Path, folder: Path, jobs: int, timeout: float
+) -> dict[str, object]:
+    """B in a running app (the GUI, the API server): the seconds from ``start()`` of the batch
+    of ``folder`` to its end, the app and its fork server already warm (a batch of two trivial
+    scripts first), and the bytes captured (``output_bytes`` and the log files' sizes)."""
+    service = c.batch_service()  # type: ignore[attr-defined]
+    warm_dir = root / "warm-b"
+    write_scripts(warm_dir, 2, TRIVIAL, prefix="w")
+    handle = service.start({"paths": [str(warm_dir)], "jobs": jobs})
+    if not service.wait(handle, timeout):
+        return {"error": "the warm-up batch did not finish"}
+    start = time.perf_counter()
+    handle = service.start({"paths": [str(folder)], "jobs": jobs})
+    finished = service.wait(handle, timeout)
+    seconds = time.perf_counter() - start
+    if not finished:
+        return {"error": f"the batch did not finish in {timeout:.0f} s"}
+    logs = [Path(e.log_path) for e in handle.executions if e.log_path]
+    return {
+        "seconds": seconds,
+        "statuses": _statuses(handle),
+        "output_bytes": sum(e.output_bytes or 0 for e in handle.executions),
+        "log_bytes": sum(p.stat().st_size for p in logs if p.is_file()),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
@@ -163,6 +191,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="DE")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--folder", help="B: the folder of scripts to run in the app")
     args = parser.parse_args()
 
     from AppCode.container import build
@@ -174,6 +203,8 @@ def main() -> int:
         if "D" in args.only:
             print("  D: memory", file=sys.stderr, flush=True)
             out["D"] = memory(c, root, args.jobs, args.warm, args.n, args.timeout)
+        if "B" in args.only:
+            out["B"] = batch_in_app(c, root, Path(args.folder), args.jobs, args.timeout)
         if "E" in args.only:
             print("  E: start latency", file=sys.stderr, flush=True)
             out["E"] = start_latency(c, root, args.jobs, args.n, args.repeat)
