@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -26,6 +27,8 @@ with import_without(
 ):
     from dependency_injector import containers, providers
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from AppCode.core.domain.errors import DatabaseError
@@ -148,6 +151,27 @@ def _database_url(settings: Settings, data_dir: DataDir) -> str:
     return settings.database.url or sqlite_url(data_dir.database)
 
 
+def _protected_paths(settings: Settings, data_dir: DataDir, config_file: Path) -> list[str]:
+    """What no script may touch, whatever folders its policy grants: the data directory, and
+    the database file (with SQLite's side files), the backup folder and the config file
+    where they lie elsewhere."""
+    paths = [str(data_dir.root), str(config_file)]
+    backups = settings.backup.directory.strip()
+    paths.append(str(data_dir.root / Path(backups).expanduser()) if backups else "")
+    try:
+        url = make_url(settings.database.url) if settings.database.url else None
+    except ArgumentError:
+        url = None  # the database refuses it at start-up
+    if (
+        url is not None
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+    ):
+        database = os.path.abspath(Path(str(url.database)).expanduser())  # as SQLite opens it
+        paths.extend(database + suffix for suffix in ("", "-wal", "-shm", "-journal"))
+    return paths
+
+
 def _cache_regions(settings: Settings) -> dict[str, tuple[int, float]]:
     cache = settings.cache
     return {
@@ -203,7 +227,10 @@ class Container(containers.DeclarativeContainer):
     execution_engine = providers.Resource(_execution_engine, event_bus, result_writer)
     process_table = providers.Singleton(PsutilProcessTable)
     policy_resolver = providers.Singleton(
-        PolicyResolver, settings.provided.sandbox, data_dir.provided.policies
+        PolicyResolver,
+        settings.provided.sandbox,
+        data_dir.provided.policies,
+        providers.Callable(functools.partial, _protected_paths, settings, data_dir, config_file),
     )
     batch_service = providers.Singleton(
         BatchService,
@@ -237,6 +264,10 @@ class Container(containers.DeclarativeContainer):
         batch_running=batch_service.provided.running_anywhere,
         after_restore=providers.Singleton(AfterRestore, migrator, settings, config_file),
         cache=cache,
+        # A restored database has no running batch (restore is refused while one runs).
+        close_unfinished_batches=providers.Callable(
+            functools.partial, batch_service.provided.recover_interrupted, all_unfinished=True
+        ),
     )
     system_load = providers.Object(system_load)
     monitoring_service = providers.Resource(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.ids import new_id
@@ -32,13 +32,12 @@ from AppCode.services.policies import (
     MAX_SECONDS,
     PolicyOverrides,
     PolicyResolver,
-    policy_from_record,
     policy_record,
 )
 from AppCode.services.settings import ExecutionSettings
 from AppCode.utils.validation import problems
 
-__all__ = ["BatchService", "PruneReport", "StartBatch"]
+__all__ = ["BatchOptions", "BatchService", "PruneReport", "ScriptPath", "StartBatch"]
 
 log = logging.getLogger(__name__)
 
@@ -48,29 +47,69 @@ MAX_JOBS = 1024
 MAX_RETRIES = 100
 
 
-class StartBatch(BaseModel):
-    """A request to run scripts, from the GUI, the CLI or the API. Unset options take their
-    value from ``[execution]``."""
+def _env_name(name: str) -> str:
+    if not name:
+        raise ValueError("an environment variable needs a name")
+    if "=" in name or "\0" in name:
+        raise ValueError(f"{name!r} is not an environment variable name (it has '=' or NUL)")
+    return name
+
+
+def _env_value(value: str) -> str:
+    if "\0" in value:
+        raise ValueError("an environment variable's value cannot hold a NUL character")
+    return value
+
+
+ScriptPath = Annotated[str, Field(min_length=1)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+EnvValue = Annotated[str, AfterValidator(_env_value)]
+
+
+class BatchOptions(BaseModel):
+    """How to run a batch: what every adapter may ask for (the API's request body is these
+    and the scripts). Unset options take their value from ``[execution]``."""
 
     # The bounds are those of [execution] in the config file.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    paths: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
-    jobs: int | None = Field(default=None, ge=0, le=MAX_JOBS)
-    timeout_s: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
-    retries: int | None = Field(default=None, ge=0, le=MAX_RETRIES)
-    args: list[str] = Field(default_factory=list)  # with each_args: after each line's own
-    each_args: list[list[str]] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    python: str | None = None
+    jobs: int | None = Field(
+        default=None, ge=0, le=MAX_JOBS, description="scripts at once (0: one per CPU)"
+    )
+    timeout_s: float | None = Field(
+        default=None, ge=0, le=MAX_SECONDS, description="time limit per script (0: none)"
+    )
+    retries: int | None = Field(
+        default=None, ge=0, le=MAX_RETRIES, description="extra attempts after a failure"
+    )
+    # With each_args: after each line's own.
+    args: list[str] = Field(default_factory=list, description="arguments for every script")
+    each_args: list[list[str]] | None = Field(
+        default=None, description="run each script once per argument list"
+    )
+    env: dict[EnvName, EnvValue] = Field(
+        default_factory=dict, description="environment variables for the scripts"
+    )
+    python: str | None = Field(default=None, description="interpreter to run the scripts with")
     start_method: Literal["auto", "spawn", "forkserver"] | None = None
-    fail_fast: bool | None = None
-    sandbox_policy: str | None = Field(default=None, min_length=1)  # None = [sandbox]'s
+    fail_fast: bool | None = Field(default=None, description="cancel the rest after a failure")
+    sandbox_policy: str | None = Field(  # None = [sandbox]'s
+        default=None, min_length=1, description="off, standard, strict or a custom policy name"
+    )
     no_sandbox: bool = False
     sandbox_overrides: PolicyOverrides | None = None
-    backend: Literal["local", "dask"] | None = None  # None = [execution] backend
+    backend: Literal["local", "dask"] | None = Field(  # None = [execution] backend
+        default=None,
+        description="run on this machine, or on the Dask cluster of the configuration",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class StartBatch(BatchOptions):
+    """A request to run scripts, from the GUI, the CLI or the API."""
+
+    paths: list[ScriptPath] = Field(min_length=1)
     scheduler: str | None = Field(default=None, max_length=1000)  # None = [execution]'s
-    note: str | None = None
     created_by: str | None = None
 
 
@@ -185,7 +224,7 @@ class BatchService:
             for sequence, e in enumerate(previous)
         ]
         if old.options.sandbox is not None:
-            policy = policy_from_record(old.options.sandbox)  # as it was, overrides and all
+            policy = self._policies.restore(old.options.sandbox)  # as it was, overrides and all
         else:  # stored before the resolved policy was kept: the best that is known
             policy = self._policies.resolve(old.options.sandbox_policy)
         return self._submit(batch, executions, policy)
@@ -371,15 +410,19 @@ class BatchService:
 
     # -- start-up duties -------------------------------------------------------------------------
 
-    def recover_interrupted(self) -> int:
+    def recover_interrupted(self, *, all_unfinished: bool = False) -> int:
         """Executions left running or pending by an app that died become ``interrupted``, their
         leftover processes are ended, and their batches are closed as failed. Finished results
-        are not touched. Returns how many executions were marked."""
+        are not touched. Returns how many executions were marked.
+
+        With ``all_unfinished`` every unfinished batch is closed, also one whose recorded owner
+        is alive: after a restore (refused while a batch runs) the restored rows are from the
+        past, though they may name this very process as their owner."""
         marked = 0
         now = datetime.now(UTC)
         with self._uow() as uow:
             for batch in uow.batches.unfinished():
-                if self._processes.owner_alive(
+                if not all_unfinished and self._processes.owner_alive(
                     batch.owner_pid, batch.owner_host, batch.owner_token
                 ):
                     continue

@@ -13,15 +13,23 @@ Keys missing from the file keep the base's value (with ``[sandbox]`` applied).
 
 from __future__ import annotations
 
+import logging
+import os
 import tomllib
-from dataclasses import asdict, fields
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from AppCode.core.domain.errors import ConfigurationError
-from AppCode.core.security.policy import BUILTIN_POLICIES, SandboxPolicy, builtin_policy
+from AppCode.core.security.policy import (
+    BUILTIN_POLICIES,
+    PRELOADED_MODULES,
+    SandboxPolicy,
+    builtin_policy,
+)
 from AppCode.services.settings import SandboxSettings
 from AppCode.utils.validation import problems
 
@@ -36,6 +44,8 @@ __all__ = [
     "policy_from_record",
     "policy_record",
 ]
+
+log = logging.getLogger(__name__)
 
 # The bounds of [sandbox] in the config file (settings.py): a request or a policy file may not
 # ask for more than the config file may. Beyond them the kernel's limits overflow.
@@ -112,9 +122,18 @@ _WORDS = {
 
 
 class PolicyResolver:
-    def __init__(self, settings: SandboxSettings, policy_dir: Path) -> None:
+    """Resolves policy choices; every policy it gives keeps ``protected`` (the app's data
+    directory, database, backups, config: read at each call, as settings change) from scripts."""
+
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        policy_dir: Path,
+        protected: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
         self._settings = settings
         self._dir = policy_dir
+        self._protected = protected
 
     def default_name(self) -> str:
         return self._settings.policy if self._settings.enabled else "off"
@@ -132,7 +151,7 @@ class PolicyResolver:
         choice = (choice or self.default_name()).strip()
         policy = self._named(choice)
         if overrides is None:
-            return policy
+            return self._finished(policy)
         if not policy.enabled:
             if overrides.given():
                 raise ConfigurationError(
@@ -153,7 +172,37 @@ class PolicyResolver:
             changes["cpu_time_limit_s"] = overrides.cpu_time_limit_s
         if overrides.network is not None:
             changes["network"] = overrides.network
-        return policy.with_overrides(**changes)
+        return self._finished(policy.with_overrides(**changes))
+
+    def restore(self, record: dict[str, Any]) -> SandboxPolicy:
+        """The policy ``policy_record`` stored (a re-run's), protecting this app's data."""
+        return self._finished(policy_from_record(record))
+
+    def _finished(self, policy: SandboxPolicy) -> SandboxPolicy:
+        """``policy`` checked for modules that cannot be blocked, with the protected paths."""
+        if not policy.enabled:
+            return policy
+        preloaded = sorted(m for m in policy.blocked_modules if m in PRELOADED_MODULES)
+        if preloaded:
+            raise ConfigurationError(
+                f"sandbox policy {policy.name!r} blocks {', '.join(preloaded)}, which every "
+                "script finds already imported (by the interpreter or the sandbox), so it "
+                "cannot be blocked",
+                hint="Leave it out of blocked_modules (--block-module). Modules that cannot "
+                "be blocked: " + ", ".join(sorted(PRELOADED_MODULES)),
+            )
+        protected = tuple(dict.fromkeys(os.path.abspath(p) for p in self._protected() if p))
+        for folder in policy.allowed_write_paths:
+            real = os.path.realpath(folder)
+            if any(p == real or p.startswith(real.rstrip("/") + "/") for p in protected):
+                log.warning(
+                    "sandbox policy %r lets scripts write %s, which holds ScriptBatch's own "
+                    "data: only the Python-level guard rail keeps scripts from it there "
+                    "(see docs/sandbox.md)",
+                    policy.name,
+                    folder,
+                )
+        return replace(policy, protected_paths=protected)
 
     def _builtin(self, level: Literal["off", "standard", "strict"]) -> SandboxPolicy:
         s = self._settings
@@ -216,7 +265,11 @@ class PolicyResolver:
 def policy_record(policy: SandboxPolicy) -> dict[str, Any]:
     """A resolved policy as JSON-ready data, stored with a batch so that a re-run gets exactly
     the same sandbox (overrides, custom files as they were then)."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(policy).items()}
+    return {
+        key: list(v) if isinstance(v, tuple) else v
+        for key, v in asdict(policy).items()
+        if key != "protected_paths"  # the installation's, not the batch's: set when it runs
+    }
 
 
 def policy_from_record(record: dict[str, Any]) -> SandboxPolicy:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 __all__ = [
     "BUILTIN_POLICIES",
+    "PRELOADED_MODULES",
     "SandboxPolicy",
     "ScriptSandbox",
     "builtin_policy",
@@ -25,6 +26,51 @@ MAX_OPEN_FILES = 4096
 
 # Modules strict always blocks: they reach the C level, past every Python-level check.
 STRICT_BLOCKED_MODULES = ("ctypes", "_ctypes", "cffi")
+# Modules a sandboxed script finds already imported (by the interpreter at start-up, the bootstrap
+# and the sandbox) on Python 3.11+, stdlib only. They cannot be blocked: the script reaches
+# them as attributes of other modules (``os.st`` is ``stat``), so a policy that names one is
+# refused. ctypes, loaded by the sandbox itself, is not here: it is dropped before the script.
+PRELOADED_MODULES = frozenset(
+    {
+        "__future__",
+        "__main__",
+        "_abc",
+        "_codecs",
+        "_collections_abc",
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "_imp",
+        "_io",
+        "_signal",
+        "_sitebuiltins",
+        "_socket",
+        "_stat",
+        "_struct",
+        "_thread",
+        "_warnings",
+        "_weakref",
+        "abc",
+        "builtins",
+        "codecs",
+        "encodings",
+        "gc",
+        "genericpath",
+        "io",
+        "marshal",
+        "os",
+        "posix",
+        "posixpath",
+        "resource",
+        "select",
+        "site",
+        "stat",
+        "struct",
+        "sys",
+        "time",
+        "types",
+        "zipimport",
+    }
+)
 # Variables a strict run keeps from the app's environment (everything else is dropped).
 STRICT_ENV_ALLOWED = (
     "PATH",
@@ -62,6 +108,9 @@ class SandboxPolicy:
     # New user, IPC and UTS namespaces (and a network one when offline) where the kernel allows
     # unprivileged user namespaces; an extra layer, never required.
     namespaces: bool = False
+    # What the app must keep from every script, whatever folders the policy grants: its data
+    # directory, database, backups and config file. Set by the app, not a user's choice.
+    protected_paths: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -168,6 +217,7 @@ class ScriptSandbox:
             "read_paths": list(self.read_paths) if p.restrict_reads else None,
             "blocked_modules": list(p.blocked_modules),
             "namespaces": p.namespaces,
+            "protected_paths": list(p.protected_paths),
         }
 
 

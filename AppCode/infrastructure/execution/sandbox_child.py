@@ -16,11 +16,15 @@ Standard library only, like the bootstrap (it may run under a user's virtualenv)
    and abstract sockets scoped to the run (ABI >= 6), so a script cannot signal the app;
 5. ``seccomp`` (libseccomp through ctypes, loaded before Landlock hides the loader cache):
    ptrace, process_vm_*, mount, unshare/setns, bpf, io_uring, keyctl, userfaultfd, module and
-   kexec calls kill the process (SIGSYS); with the network off, INET/INET6/PACKET/NETLINK sockets
-   fail; with subprocesses off, exec and fork kill the process (threads still work);
+   kexec calls kill the process (SIGSYS); with the network off, UNIX/INET/INET6/PACKET/NETLINK
+   sockets fail (socketpair stays); with subprocesses off, exec and fork kill the process
+   (threads still work);
 6. ``audit``: a ``sys.addaudithook`` guard rail that names what was attempted (blocked imports,
-   writes and strict reads outside the allow-lists, connections, subprocesses, signals to
-   processes outside the run). It is bypassable on its own; the layers above are the walls.
+   writes and strict reads outside the allow-lists, connections, name lookups, subprocesses,
+   signals to processes outside the run), and alone keeps scripts from the app's own data
+   (``protected_paths``) and from file metadata (chmod, chown, utime, xattrs) outside the
+   writable folders, which Landlock does not cover. It is bypassable on its own (ctypes); the
+   layers above are the walls.
 
 Each violation the guard rail sees is written to the report pipe at once, so a script that
 catches the ``SecurityError`` is still reported as blocked.
@@ -89,7 +93,7 @@ _SCMP_CMP_EQ = 4
 _SCMP_CMP_MASKED_EQ = 7
 _CLONE_THREAD = 0x00010000
 _EPERM, _EACCES, _ENOSYS = 1, 13, 38
-_AF_INET, _AF_INET6, _AF_NETLINK, _AF_PACKET = 2, 10, 16, 17
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK, _AF_PACKET = 1, 2, 10, 16, 17
 _SOCK_STREAM = 1
 _NON_STREAM_TYPES = (2, 3, 4, 5, 10)  # dgram, raw, rdm, seqpacket, packet
 
@@ -126,24 +130,30 @@ _ALWAYS_DENIED = (
 )
 _EXEC_CALLS = ("execve", "execveat", "fork", "vfork")
 
-# Audit events that change the file system, and which of their arguments are paths: each must
-# lie in a writable folder (a hard link's source too: it would make an outside file writable).
-_PATH_EVENTS = {
-    "os.link": (0, 1),
-    "os.rename": (0, 1),
-    "os.remove": (0,),
-    "os.rmdir": (0,),
-    "os.mkdir": (0,),
-    "os.truncate": (0,),
-    "os.chmod": (0,),
-    "os.chown": (0,),
-    "os.symlink": (1,),
-    "os.utime": (0,),
-    "os.chflags": (0,),
-    "os.mkfifo": (0,),
-    "os.mknod": (0,),
-    "shutil.rmtree": (0,),
-    "shutil.move": (0, 1),
+# Audit events that change the file system: for each path argument, its position, the position
+# of the ``dir_fd`` it is relative to (None: none), and whether the call follows a symlink there.
+# Each path must lie in a writable folder and outside the protected ones (a hard link's source
+# too: it would make that file writable). Metadata calls (chmod, chown, utime, xattrs) are
+# checked through the symlink: Landlock does not cover them, so only this check does. An int
+# in a path position is a descriptor (``os.fchmod``...), checked as the file it is open on.
+_PATH_EVENTS: dict[str, tuple[tuple[int, int | None, bool], ...]] = {
+    "os.link": ((0, 2, True), (1, 3, False)),
+    "os.rename": ((0, 2, False), (1, 3, False)),
+    "os.remove": ((0, 1, False),),
+    "os.rmdir": ((0, 1, False),),
+    "os.mkdir": ((0, 2, False),),
+    "os.truncate": ((0, None, True),),
+    "os.chmod": ((0, 2, True),),
+    "os.chown": ((0, 3, True),),
+    "os.symlink": ((1, 2, False),),
+    "os.utime": ((0, 3, True),),
+    "os.chflags": ((0, None, True),),
+    "os.mkfifo": ((0, 2, False),),
+    "os.mknod": ((0, 3, False),),
+    "os.setxattr": ((0, None, True),),
+    "os.removexattr": ((0, None, True),),
+    "shutil.rmtree": ((0, 1, False),),
+    "shutil.move": ((0, None, False), (1, None, False)),
 }
 _EVENT_VERBS = {
     "os.link": "hard-linking",
@@ -208,7 +218,7 @@ def apply(policy: dict, report) -> tuple[list[str], bool]:  # type: ignore[no-un
         degraded = _missing(policy, "process cap (cgroup)", reason)
     _install_guard(policy, report)
     layers.append("audit")
-    _hide_ctypes(policy)
+    _hide_blocked(policy)
     return layers, degraded
 
 
@@ -573,7 +583,9 @@ def _build_seccomp_program(lib, network: bool, subprocess: bool, tcp_by_landlock
             rule(_SCMP_ACT_KILL_PROCESS, name)
         if not network:
             deny_socket = errno_action(_EACCES)
-            for family in (_AF_PACKET, _AF_NETLINK):
+            # AF_UNIX too: a socket file reaches any listener the user can (docker.sock, an
+            # ssh agent), namespaces or not. socketpair() reaches nothing outside: it stays.
+            for family in (_AF_UNIX, _AF_PACKET, _AF_NETLINK):
                 rule(deny_socket, "socket", (0, _SCMP_CMP_EQ, family, 0))
             for family in (_AF_INET, _AF_INET6):
                 if not tcp_by_landlock:
@@ -668,11 +680,23 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     realpath = _resolver()
     sep = os.sep
     getpgid, getpgrp = os.getpgid, os.getpgrp
+    readlink, listdir, fstat, fspath, fsdecode = (
+        os.readlink,
+        os.listdir,
+        os.fstat,
+        os.fspath,
+        os.fsdecode,
+    )
+    getframe, module_type = sys._getframe, type(sys)
     name = policy.get("name", "sandbox")
     blocked = frozenset(policy.get("blocked_modules", ()))
     writable = tuple(realpath(p) for p in (*policy.get("write_paths", ()), *_DEVICES))
     if policy.get("level") != "strict":
         writable += ("/dev/shm",)
+    # The app's own data (its data directory, database, backups, config): never written, and
+    # under strict never read, even where it lies inside a folder the run may write. Landlock
+    # cannot take a folder out of a granted one, so this check is all that stands there.
+    protected = tuple(realpath(p) for p in policy.get("protected_paths") or ())
     read_paths = policy.get("read_paths")
     readable = (
         None
@@ -684,6 +708,7 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
     own_group = getpgrp()
     error = SecurityError
+    is_dir = _is_dir
 
     def deny(message: str) -> None:
         report({"violation": message, "error_type": "SecurityError"})
@@ -692,11 +717,44 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     def inside(path: str, roots: tuple[str, ...]) -> bool:
         return any(path == root or path.startswith(root.rstrip(sep) + sep) for root in roots)
 
+    def app_data(what: str, target: str) -> None:
+        deny(f"{what} {target} denied: it is ScriptBatch's own data, which no script may touch")
+
+    def fd_path(fd: int) -> str | None:
+        """The file ``fd`` is open on; None for a pipe, socket, memfd or other non-file."""
+        try:
+            link = readlink(f"/proc/self/fd/{fd}")
+        except (OSError, ValueError):
+            return None
+        if not link.startswith("/") or link.startswith("/memfd:"):
+            return None
+        return link[: -len(" (deleted)")] if link.endswith(" (deleted)") else link
+
+    def dir_fd_paths() -> list[str]:
+        """The folders this process holds open: ``os.open`` does not tell the audit hook its
+        ``dir_fd``, so a relative path might be relative to any of them."""
+        found = []
+        try:
+            names = listdir("/proc/self/fd")
+        except OSError:
+            return found
+        for entry in names:
+            try:
+                if not is_dir(fstat(int(entry)).st_mode):
+                    continue
+            except (OSError, ValueError):
+                continue
+            folder = fd_path(int(entry))
+            if folder is not None:
+                found.append(folder)
+        return found
+
     def check_open(path: object, mode: object, flags: object) -> None:
         if isinstance(path, int) or path is None:
             return  # an already open descriptor
         try:
-            target = realpath(path)
+            text = fsdecode(fspath(path))  # type: ignore[call-overload]
+            target = realpath(text)
         except (TypeError, ValueError, OSError):
             return
         writing = False
@@ -704,6 +762,15 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
             isinstance(flags, int) and flags & write_flags
         ):
             writing = True
+        if protected and (writing or readable is not None):
+            verb = "writing" if writing else "reading"
+            if inside(target, protected):
+                app_data(verb, target)
+            if mode is None and not text.startswith("/"):  # os.open, maybe with a dir_fd
+                for folder in dir_fd_paths():
+                    candidate = realpath(folder + "/" + text)
+                    if inside(candidate, protected):
+                        app_data(verb, candidate)
         if writing and not inside(target, writable):
             deny(f"writing {target} denied: outside the folders policy '{name}' allows")
         if readable is not None and not inside(target, readable):
@@ -712,41 +779,109 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     def literal_address(host: str) -> bool:
         return ":" in host or all(part.isdigit() for part in host.split(".") if part)
 
-    def check_write(path: object, what: str, follow: bool) -> None:
-        """``follow``: the call acts on what a symlink points to; else on the link itself
-        (renaming or deleting a link inside the folder is fine wherever it points)."""
-        if isinstance(path, int) or path is None:
-            return
+    def resolve(path: object, dir_fd: object, follow: bool) -> str | None:
+        """The real path a call acts on (``follow``: through a final symlink, else the link
+        itself); None when there is nothing to check."""
+        if path is None:
+            return None
+        if isinstance(path, int):
+            return fd_path(path)
+        text = fsdecode(fspath(path))  # type: ignore[call-overload]
+        if isinstance(dir_fd, int) and dir_fd >= 0 and not text.startswith("/"):
+            base = fd_path(dir_fd)
+            if base is None:
+                return None  # not a folder: the call fails by itself
+            text = base + "/" + text
+        if follow:
+            return realpath(text)
+        head, _, tail = text.rstrip("/").rpartition("/")
+        return realpath(head or ("/" if text.startswith("/") else ".")) + "/" + tail
+
+    def check_write(path: object, dir_fd: object, what: str, follow: bool) -> None:
         try:
-            if follow:
-                target = realpath(path)
-            else:
-                text = os.fsdecode(os.fspath(path))  # type: ignore[call-overload]
-                head, _, tail = text.rstrip("/").rpartition("/")
-                target = realpath(head or ("/" if text.startswith("/") else ".")) + "/" + tail
+            target = resolve(path, dir_fd, follow)
         except (TypeError, ValueError, OSError):
             return
+        if target is None:
+            return
+        if inside(target, protected):
+            app_data(what, target)
         if not inside(target, writable):
             deny(f"{what} {target} denied: outside the folders policy '{name}' allows")
+
+    def check_symlink_source(args: tuple) -> None:  # type: ignore[type-arg]
+        """A symlink pointing into the app's data: writes through it would be checked, but a
+        swap between such a link and a harmless one races the check, so none is made."""
+        try:
+            source = fsdecode(fspath(args[0]))
+            link = resolve(args[1], args[2] if len(args) > 2 else None, False)
+        except (TypeError, ValueError, OSError, IndexError):
+            return
+        if link is None:
+            return
+        target = realpath(
+            source if source.startswith("/") else link.rpartition("/")[0] + "/" + source
+        )
+        if inside(target, protected):
+            app_data("linking to", target)
 
     def address(args: tuple) -> str:  # type: ignore[type-arg]
         target = args[1] if len(args) > 1 else None
         if isinstance(target, tuple) and len(target) >= 2:
             return f"{target[0]}:{target[1]}"
+        if isinstance(target, (bytes, bytearray)):
+            target = bytes(target).decode(errors="replace")
+        if isinstance(target, str) and target.startswith("\0"):
+            return "@" + target[1:]  # an abstract socket
         return str(target)
+
+    def loading_module() -> str | None:
+        """The module importlib is executing (``exec_module``), when it is: ``import_module``
+        and friends skip the ``import`` event that ``__import__`` raises."""
+        frame = getframe(2)
+        for _ in range(4):
+            if frame is None:
+                return None
+            if frame.f_code.co_name == "exec_module":
+                module = frame.f_locals.get("module")
+                if isinstance(module, module_type):
+                    spec = getattr(module, "__spec__", None)
+                    return str(getattr(spec, "name", None) or getattr(module, "__name__", ""))
+            frame = frame.f_back
+        return None
+
+    def check_module(module: str) -> None:
+        if module in blocked or module.partition(".")[0] in blocked:
+            deny(f"import of {module} denied by policy '{name}'")
 
     def hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
         if event == "open":
             check_open(*args[:3])
         elif event in _PATH_EVENTS:
-            for position in _PATH_EVENTS[event]:
+            verb = _EVENT_VERBS.get(event, "changing")
+            for position, dir_fd_at, follow in _PATH_EVENTS[event]:
                 if position < len(args):
-                    follow = event == "os.link" and position == 0  # a hard link's source file
-                    check_write(args[position], _EVENT_VERBS.get(event, "changing"), follow)
+                    dir_fd = (
+                        args[dir_fd_at] if dir_fd_at is not None and dir_fd_at < len(args) else None
+                    )
+                    check_write(args[position], dir_fd, verb, follow)
+            if event == "os.symlink" and protected:
+                check_symlink_source(args)
         elif event == "import":
-            module = args[0] or ""
-            if module in blocked or module.partition(".")[0] in blocked:
-                deny(f"import of {module} denied by policy '{name}'")
+            check_module(args[0] or "")
+        elif event == "exec" and blocked:
+            if getattr(args[0], "co_name", None) == "<module>":
+                module = loading_module()
+                if module:
+                    check_module(module)
+        elif readable is not None and protected and event in ("os.listdir", "os.scandir"):
+            folder = args[0] if args else None
+            try:
+                target = resolve(folder if folder is not None else ".", None, True)
+            except (TypeError, ValueError, OSError):
+                return
+            if target is not None and inside(target, protected):
+                app_data("listing", target)
         elif not network and event in (
             "socket.connect",
             "socket.bind",
@@ -754,19 +889,30 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
             "socket.sendmsg",
         ):
             family = getattr(args[0], "family", None)
-            if family is None or int(family) != 1:  # AF_UNIX stays local
-                verb = {"socket.bind": "listening on"}.get(event, "connect to")
-                deny(f"{verb} {address(args)} denied: network is off in policy '{name}'")
+            verb = {"socket.bind": "listening on"}.get(event, "connect to")
+            unix = family is not None and int(family) == _AF_UNIX
+            if unix and (len(args) < 2 or args[1] is None):
+                return  # sendmsg on a connected socketpair: it reaches nothing outside
+            deny(f"{verb} {address(args)} denied: network is off in policy '{name}'")
         elif not network and event == "socket.__new__":
             family, kind = int(args[1]), int(args[2]) & 0xF
             internet = family in (_AF_INET, _AF_INET6)
-            if family in (_AF_PACKET, _AF_NETLINK) or (internet and kind != _SOCK_STREAM):
+            if family == _AF_UNIX:
+                # A new one (seccomp refuses it too); socket.socketpair() wraps the two it got
+                # by passing their fileno, and must keep working (asyncio's event loop).
+                caller = getframe(1)
+                if caller.f_code.co_name == "__init__" and caller.f_locals.get("fileno", 0) is None:
+                    deny(f"opening a Unix socket denied: network is off in policy '{name}'")
+            elif family in (_AF_PACKET, _AF_NETLINK) or (internet and kind != _SOCK_STREAM):
                 what = "UDP" if kind == 2 else ("raw" if kind == 3 else f"family {family}")
                 deny(f"opening a {what} socket denied: network is off in policy '{name}'")
-        elif not network and event == "socket.getaddrinfo":
+        elif not network and event in ("socket.getaddrinfo", "socket.gethostbyname"):
             host = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
             if not literal_address(host):  # an IP address needs no lookup: connect decides
                 deny(f"name lookup of {host} denied: network is off in policy '{name}'")
+        elif not network and event == "socket.gethostbyaddr":
+            host = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+            deny(f"name lookup of {host} denied: network is off in policy '{name}'")
         elif not subprocess_allowed and event in (
             "subprocess.Popen",
             "os.system",
@@ -802,12 +948,54 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
     sys.addaudithook(hook)
 
 
-def _hide_ctypes(policy: dict) -> None:  # type: ignore[type-arg]
-    """The sandbox used ctypes; if the policy blocks it, the script must import it again
-    (through the guard rail) rather than find it loaded."""
+def _hide_blocked(policy: dict) -> None:  # type: ignore[type-arg]
+    """Blocked modules the sandbox itself loaded (ctypes) leave ``sys.modules``, so the script
+    must import them again, through the guard rail, rather than find them loaded. When ctypes
+    is blocked (strict), the sandbox's own ctypes objects go too, and what is left of the ctypes
+    modules is emptied, so that ``gc.get_objects()`` finds no library handle or function pointer
+    to call (the C types themselves stay: see docs/sandbox.md)."""
+    global _kernel_handles, _libseccomp
     blocked = set(policy.get("blocked_modules", ()))
     if not blocked:
         return
+    hidden = []
     for module in list(sys.modules):
         if module in blocked or module.partition(".")[0] in blocked:
-            del sys.modules[module]
+            hidden.append(sys.modules.pop(module))
+    if not blocked & {"ctypes", "_ctypes"}:
+        return
+    import gc
+
+    _kernel_handles = _libseccomp = None
+    if {"ctypes", "_ctypes"} <= blocked:
+        # Module globals lead from any class or function of theirs to CDLL and friends; the
+        # interpreter keeps _ctypes (and a copy of its globals) alive for ever, as it does every
+        # single-phase extension module, so those are emptied rather than left to the collector.
+        handle_types = tuple(
+            t
+            for t in (getattr(m, n, None) for m in hidden for n in ("CDLL", "CFuncPtr"))
+            if isinstance(t, type)
+        )
+        for module in hidden:
+            namespace = vars(module)
+            for key in ("_pointer_type_cache", "_c_functype_cache"):
+                cache = namespace.get(key)
+                if isinstance(cache, dict):
+                    cache.clear()
+            dlopen = namespace.get("dlopen") if namespace.get("__name__") == "_ctypes" else None
+            namespace.clear()
+            if dlopen is not None:
+                for referrer in gc.get_referrers(dlopen):
+                    if isinstance(referrer, dict):
+                        referrer.clear()
+        # A fork server froze its objects (gc.freeze) before forking: its CDLL and function
+        # pointers keep each other alive, so they are collected only once thawed (strict only;
+        # a full collection in the child, ~1 ms).
+        gc.unfreeze()
+        if handle_types:  # what others keep in their globals (the fork server's prctl)
+            for holder in gc.get_objects():
+                if isinstance(holder, dict):
+                    for key, value in list(holder.items()):
+                        if isinstance(value, handle_types):
+                            holder[key] = None
+    gc.collect()
