@@ -46,7 +46,7 @@ _STATUSES: tuple[tuple[type[ScriptBatchError], int], ...] = (
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
-    # The backup asked for cannot be used or made (damaged, ambiguous, the folder not
+    # The backup asked for cannot be used or made (damaged, missing its base, the folder not
     # writable): the request was understood, and the message says what stands in the way.
     (BackupError, 422),
     # No enabled plugin makes the format asked for, or the one that does failed.
@@ -137,7 +137,16 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """Errors raised by the framework itself: unknown routes (404), wrong methods (405)."""
+    """Errors raised by the framework itself: unknown routes (404), wrong methods (405), a
+    body that cannot even be decoded (400: not UTF-8)."""
+    if exc.status_code == 400:
+        log.info("%s %s: 400 unreadable body", request.method, request.url.path)
+        return error_response(
+            400,
+            "ValidationError",
+            "invalid request: the body could not be read as JSON (it must be UTF-8 text)",
+            _DOCS_HINT,
+        )
     if exc.status_code == 404:
         kind = "NotFoundError"
         message = f"no such endpoint: {request.method} {request.url.path}"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from AppCode.core.domain.errors import ConfigurationError, ScriptBatchError
+from AppCode.utils.paths import shown_path as shown_path  # the CLI's commands import it here
 
 
 def display_width(text: str) -> int:
@@ -82,11 +82,6 @@ def require_range(option: str, value: int, low: int, high: int) -> None:
     """A number option within its bounds, e.g. ``--limit must be between 1 and 1000000``."""
     if not low <= value <= high:
         raise ConfigurationError(f"{option} must be between {low} and {high}")
-
-
-def shown_path(path: str) -> str:
-    """A path as text even when its name is not valid UTF-8: such bytes appear as ``\\xff``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def human_size(size: float | None) -> str:

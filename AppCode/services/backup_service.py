@@ -55,6 +55,7 @@ class BackupService:
         batch_running: Callable[[], bool],
         after_restore: Callable[[], None],
         cache: CacheManager,
+        close_unfinished_batches: Callable[[], object],
         access: AccessControl = ALLOW_ALL,
     ) -> None:
         self._uow = uow
@@ -65,6 +66,7 @@ class BackupService:
         self._access = access
         self._batch_running = batch_running
         self._after_restore = after_restore
+        self._close_unfinished_batches = close_unfinished_batches
         self._cache = cache
         # One backup, restore or record sync at a time in this process (a sync must not record
         # an archive that is being written and recorded right now).
@@ -229,9 +231,10 @@ class BackupService:
         exact = [r for r in matches if r.id == ref]
         if exact or len(matches) == 1:
             return (exact or matches)[0]
-        if matches:
-            raise BackupError(
-                f"backup id {ref!r} is ambiguous", hint="Give more characters of the id."
+        if matches:  # a usage error, as for batches and executions: not a bad backup
+            raise ConfigurationError(
+                f"backup id {ref!r} is ambiguous: {', '.join(r.id for r in matches)}",
+                hint="Give more characters of the id.",
             )
         raise NotFoundError(
             f"no backup with id {ref!r}", hint="See the backups with 'scriptbatch backup list'."
@@ -331,7 +334,13 @@ class BackupService:
                 self._archiver.verify(base.path)
             safety = self._write("pre-restore", f"before restoring {record.id}")
             self._put_in_place(
-                record, chain, f"The current data is intact; a copy is in {safety.path}."
+                record,
+                chain,
+                f"The current data is intact; a copy is in {safety.path}.",
+                # No batch runs now (checked above), so a batch that is unfinished in the
+                # backup is one that was running when it was taken: it is closed as start-up
+                # recovery closes an interrupted one, or it would look running for ever.
+                then=self._close_unfinished_batches,
             )
         self._after_put_in_place()
         log.info("restored backup %s (pre-restore copy %s)", record.path, safety.path)
@@ -370,9 +379,11 @@ class BackupService:
         chain: list[BackupRecord],
         hint: str,
         put_back: Callable[[], None] | None = None,
+        then: Callable[[], object] | None = None,
     ) -> None:
-        """Install the archive and migrate/reload. On failure: undo the install, call
-        ``put_back`` (what was set aside goes back), reload, and raise ``BackupError``."""
+        """Install the archive, migrate/reload, and call ``then`` on the restored data. On
+        failure: undo the install, call ``put_back`` (what was set aside goes back), reload,
+        and raise ``BackupError``."""
         try:
             undo = self._archiver.install(record.path, [b.path for b in chain])
         except Exception as exc:
@@ -384,6 +395,8 @@ class BackupService:
             ) from None
         try:
             self._after_restore()  # migrate forward, reload settings, reset caches
+            if then is not None:
+                then()
         except Exception as exc:
             log.exception("restore of %s failed after installing; undoing", record.path)
             undo()

@@ -258,8 +258,10 @@ class UserService:
 
     @requires(Level.VIEW, "list API tokens")
     def tokens(self, name: str | None = None) -> list[ApiToken]:
-        """Tokens of ``name`` (admins: anyone's; others: their own only)."""
+        """Tokens of ``name`` (admins: anyone's, all with None; others: their own only)."""
         acting = self._access.user()
+        if name is not None and (acting is None or acting.name != name):
+            self._access.check("list API tokens", Level.ADMIN)  # someone else's
         admin = self._access.may(Level.ADMIN)
         if not admin:
             name = acting.name if acting else ""
@@ -271,7 +273,8 @@ class UserService:
             return uow.users.tokens(name)
 
     def revoke_token(self, token_id: int) -> ApiToken:
-        """Revoke a token: one's own at any level, anyone's as an admin."""
+        """Revoke a token: one's own at any level, anyone's as an admin. Revoking a revoked
+        token changes nothing: it is returned as it is, with the time it was first revoked."""
         with self._uow() as uow:
             token = next((t for t in uow.users.tokens() if t.id == token_id), None)
         if token is None:
@@ -279,6 +282,8 @@ class UserService:
         acting = self._access.user()
         own = acting is not None and acting.name == token.user_name
         self._access.check("revoke API token", Level.VIEW if own else Level.ADMIN)
+        if token.revoked_at is not None:
+            return token
         token = replace(token, revoked_at=datetime.now(UTC))
         with self._uow() as uow:
             uow.users.update_token(token)

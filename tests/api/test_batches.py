@@ -4,6 +4,7 @@ output (with ranges), page through the history, cancel."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -218,3 +219,122 @@ def test_a_client_cannot_point_the_server_at_a_scheduler_of_its_choice(
         "/batches", json={"scripts": [str(script)], "scheduler": "tcp://evil.example:8786"}
     )
     assert "scheduler" in assert_error(refused, 400, "ValidationError")["message"]
+
+
+def test_a_sandbox_policy_is_chosen_by_name_never_by_a_server_file_path(
+    admin: httpx.Client, data_home: Path, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path / "a.py")
+    secret = tmp_path / "secret.toml"
+    secret.write_text('api_key = "hunter2"\n', encoding="utf-8")
+    for path in ("/etc/shadow", "/etc/passwd", str(secret), "../../etc/hosts"):
+        refused = admin.post("/batches", json={"scripts": [str(script)], "sandbox_policy": path})
+        error = assert_error(refused, 400, "ConfigurationError")
+        assert "not a sandbox policy of this server" in error["message"]
+        assert "off, standard, strict" in error["hint"]
+        assert "api_key" not in refused.text and "TOML" not in refused.text
+
+    (data_home / "policies").mkdir()
+    (data_home / "policies" / "tight.toml").write_text("base = 'strict'\n", encoding="utf-8")
+    custom = admin.post("/batches", json={"scripts": [str(script)], "sandbox_policy": "tight"})
+    assert custom.status_code == 202, custom.text
+    assert finished_batch(admin, custom.json()["id"])["status"] == "succeeded"
+    assert admin.get("/batches").json()["items"][0]["sandbox_policy"] == "tight"
+
+
+def test_only_an_admin_may_name_the_python_that_runs_a_batch(
+    container: Any, client_for: ClientFor, tmp_path: Path
+) -> None:
+    """The server runs that file unsandboxed (to check it is a Python)."""
+    ran = tmp_path / "ran"
+    fake_python = tmp_path / "python"
+    fake_python.write_text(f"#!/bin/sh\ntouch {ran}\n", encoding="utf-8")
+    fake_python.chmod(0o755)
+    script = write_script(tmp_path / "a.py")
+    operator = client_for(make_token(container, "olga", "operator"))
+
+    refused = operator.post("/batches", json={"scripts": [str(script)], "python": str(fake_python)})
+
+    error = assert_error(refused, 403, "PermissionDeniedError")
+    assert "'admin' level" in error["message"]
+    assert not ran.exists()
+    admin = client_for(make_token(container))
+    allowed = admin.post("/batches", json={"scripts": [str(script)], "python": sys.executable})
+    assert allowed.status_code == 202, allowed.text
+    assert finished_batch(admin, allowed.json()["id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"jobs": "2"},
+        {"jobs": True},
+        {"retries": "1"},
+        {"timeout_s": "5"},
+        {"fail_fast": "yes"},
+        {"no_sandbox": "true"},
+        {"args": [1]},
+        {"sandbox_overrides": {"network": "yes"}},
+        {"sandbox_overrides": {"memory_limit_mb": "512"}},
+    ],
+)
+def test_a_wrong_json_type_is_refused_not_coerced(
+    admin: httpx.Client, tmp_path: Path, options: dict[str, Any]
+) -> None:
+    script = write_script(tmp_path / "a.py")
+
+    refused = admin.post("/batches", json={"scripts": [str(script)], **options})
+
+    error = assert_error(refused, 400, "ValidationError")
+    assert f"body.{next(iter(options))}" in error["message"]
+    assert admin.get("/batches").json()["items"] == []
+
+
+@pytest.mark.parametrize("env", [{"A=B": "x"}, {"": "x"}, {"A": "x\u0000y"}, {"A\u0000": "x"}])
+def test_an_environment_no_process_can_have_is_refused(
+    admin: httpx.Client, tmp_path: Path, env: dict[str, str]
+) -> None:
+    script = write_script(tmp_path / "a.py")
+
+    refused = admin.post("/batches", json={"scripts": [str(script)], "env": env})
+
+    assert "body.env" in assert_error(refused, 400, "ValidationError")["message"]
+    assert admin.get("/batches").json()["items"] == []
+
+
+def test_the_answer_says_which_scripts_of_a_folder_were_skipped(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jobs"
+    good = write_script(folder / "good.py")
+    with open(os.path.join(os.fsencode(folder), b"bad\xff.py"), "w") as bad:
+        bad.write("print('never')\n")
+
+    started = admin.post("/batches", json={"scripts": [str(folder)]})
+
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert [e["script"] for e in body["executions"]] == [str(good)]
+    assert body["skipped"] == [
+        {"path": f"{folder}/bad\\xff.py", "reason": "its name is not valid UTF-8; rename it"}
+    ]
+    assert finished_batch(admin, body["id"])["status"] == "succeeded"
+
+
+def test_executions_that_have_not_run_show_the_batchs_policy(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    script = write_script(tmp_path / "gated.py", WAIT_FOR_FILE.format(gate=str(gate)))
+    try:
+        started = admin.post(
+            "/batches", json={"scripts": [str(script)] * 2, "jobs": 1, "sandbox_policy": "strict"}
+        )
+        assert started.status_code == 202, started.text
+        second = started.json()["executions"][1]  # waits for the first: pending
+        assert second["status"] == "pending"
+        assert second["sandbox"] == {"policy": "strict", "layers": [], "degraded": False}
+    finally:
+        gate.touch()
+    final = finished_batch(admin, started.json()["id"])
+    assert {e["sandbox"]["policy"] for e in final["executions"]} == {"strict"}

@@ -57,6 +57,27 @@ def test_openapi_documents_are_valid_and_declare_the_bearer_scheme(
     assert {"/api/v1/plugins", "/api/v1/plugins/{name}/enable"} <= paths.keys()
 
 
+def test_the_openapi_document_promises_the_errors_the_server_answers(
+    client_for: ClientFor,
+) -> None:
+    paths = client_for(None).get("/openapi.json").json()["paths"]
+
+    def error_statuses(path: str, method: str) -> dict[str, str]:
+        responses = paths[f"/api/v1{path}"][method]["responses"]
+        return {code: r["description"] for code, r in responses.items() if code >= "400"}
+
+    # The service's BackupErrors (422) are documented; FastAPI's own 422 is gone everywhere.
+    assert "BackupError" in error_statuses("/backups/{backup_id}/restore", "post")["422"]
+    assert "ConflictError" in error_statuses("/backups/{backup_id}/restore", "post")["409"]
+    assert "BackupError" in error_statuses("/backups", "post")["422"]
+    # An unknown report format is a 400; a 422 is a plugin that failed.
+    report = error_statuses("/batches/{batch_id}/report", "get")
+    assert "400" in report and "PluginError" in report["422"]
+    assert "format" not in report["422"]
+    assert "409" in error_statuses("/executions/{execution_id}/output", "get")
+    assert "422" not in error_statuses("/batches", "post")
+
+
 def test_health_answers_without_a_token(client_for: ClientFor) -> None:
     health = client_for(None).get("/health")
     assert health.status_code == 200

@@ -3,13 +3,14 @@ kind it is; bad input is never a 500."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import assert_error
+from tests.api.conftest import ADMIN, ClientFor, assert_error, finished_batch, make_token
 from tests.conftest import write_script
 
 
@@ -85,3 +86,93 @@ def test_an_unexpected_failure_is_a_500_without_details_and_logged(
     assert "secret internals" not in error["message"] and "logs/scriptbatch.log" in error["message"]
     log = (data_home / "logs" / "scriptbatch.log").read_text(encoding="utf-8")
     assert "RuntimeError: secret internals at /srv/x" in log and "GET /api/v1/batches" in log
+
+
+def test_mistakes_in_a_body_field_are_validation_errors_naming_the_field(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    script = str(write_script(tmp_path / "ok.py"))
+    for body, field in (
+        ({"scripts": [""]}, "body.scripts"),
+        ({"scripts": ["/tmp/\udc80.py"]}, "body.scripts"),
+        ({"scripts": [script], "timeout_s": 1e308}, "body.timeout_s"),
+        ({"scripts": [script], "sandbox_overrides": {"allow_write": [""]}}, "allow_write"),
+        ({"scripts": [script], "note": "x" * 2001}, "body.note"),
+    ):
+        raw = json.dumps(body).encode()  # json.dumps escapes the lone surrogate
+        answer = admin.post("/batches", content=raw, headers={"Content-Type": "application/json"})
+        error = assert_error(answer, 400, "ValidationError")
+        assert field in error["message"] and error["hint"], body
+    surrogate = admin.post(
+        "/scripts",
+        content=b'{"paths": ["/tmp/\\udc80"]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert "body.paths" in assert_error(surrogate, 400, "ValidationError")["message"]
+
+
+def test_a_body_that_is_not_utf8_is_a_validation_error(admin: httpx.Client) -> None:
+    answer = admin.post(
+        "/batches", content=b'{"scripts": ["\xff"]}', headers={"Content-Type": "application/json"}
+    )
+    assert "UTF-8" in assert_error(answer, 400, "ValidationError")["message"]
+
+
+def test_who_is_asking_is_checked_before_what_they_send(
+    container: Any, client_for: ClientFor
+) -> None:
+    anonymous = client_for(None)
+    json_header = {"Content-Type": "application/json"}
+    for content in (b'{"scripts": [', b'{"jobs": "x"}', b"\xff", b"[]"):
+        answer = anonymous.post("/batches", content=content, headers=json_header)
+        assert_error(answer, 401, "AuthenticationError")
+    assert_error(
+        client_for("sbt_unknown").post("/users", content=b"{", headers=json_header),
+        401,
+        "AuthenticationError",
+    )
+
+    viewer = client_for(make_token(container, "vera", "viewer"))
+    for content in (b'{"name": ""}', b"{", b'{"name": "x", "role": "boss"}'):
+        answer = viewer.post("/users", content=content, headers=json_header)
+        assert "'add user'" in assert_error(answer, 403, "PermissionDeniedError")["message"]
+    refused = viewer.post("/batches", json={"scripts": [""], "jobs": "x"})
+    assert_error(refused, 403, "PermissionDeniedError")
+    assert_error(viewer.post("/backups", json={"note": 5}), 403, "PermissionDeniedError")
+    assert_error(viewer.post("/scripts", json={"paths": 5}), 403, "PermissionDeniedError")
+    operator = client_for(make_token(container, "olga", "operator"))
+    assert_error(
+        operator.put("/plugins/email_notify/settings", content=b"{", headers=json_header),
+        403,
+        "PermissionDeniedError",
+    )
+    with container.access().acting_as(ADMIN):
+        denials = container.user_service().audit(user="vera", action="add user")
+    assert [e.outcome for e in denials] == ["denied"] * 3
+
+
+def test_an_ambiguous_backup_id_prefix_is_a_configuration_error(admin: httpx.Client) -> None:
+    first = admin.post("/backups").json()["id"]
+    second = admin.post("/backups").json()["id"]
+    prefix = first[: next(i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b)]
+    assert prefix  # ids begin with their time
+
+    error = assert_error(admin.post(f"/backups/{prefix}/verify"), 400, "ConfigurationError")
+
+    assert "ambiguous" in error["message"] and error["hint"]
+    assert_error(admin.post(f"/backups/{prefix}/restore"), 400, "ConfigurationError")
+
+
+def test_an_output_that_cannot_be_read_is_a_conflict_not_a_crash(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path / "talk.py", "print('hello')\n")
+    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    execution = finished_batch(admin, batch_id)["executions"][0]
+    log_path = Path(execution["log_path"])
+    log_path.unlink()
+    log_path.mkdir()  # something else took its place
+
+    error = assert_error(admin.get(f"/executions/{execution['id']}/output"), 409, "ConflictError")
+
+    assert str(log_path) in error["message"] and error["hint"]

@@ -3,12 +3,13 @@ restore refused while a batch runs), users and tokens."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.api.conftest import WAIT_FOR_FILE, ClientFor, assert_error, finished_batch
+from tests.api.conftest import WAIT_FOR_FILE, ClientFor, assert_error, finished_batch, make_token
 from tests.conftest import wait_until, write_script
 
 
@@ -102,6 +103,31 @@ def test_backups_are_made_verified_and_restored_but_never_under_a_running_batch(
     assert answer["problem"]["message"]
 
 
+def test_a_batch_that_ran_during_a_backup_is_interrupted_once_that_backup_is_restored(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    script = write_script(tmp_path / "slow.py", WAIT_FOR_FILE.format(gate=str(gate)))
+    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    try:
+        backup = admin.post("/backups").json()
+    finally:
+        gate.touch()
+    finished_batch(admin, batch_id)
+
+    assert admin.post(f"/backups/{backup['id']}/restore").status_code == 200
+
+    restored = admin.get(f"/batches/{batch_id}").json()
+    assert restored["status"] == "failed"
+    assert [e["status"] for e in restored["executions"]] == ["interrupted"]
+    assert admin.post(f"/batches/{batch_id}/cancel").json()["cancelled"] is False
+    with admin.stream("GET", f"/batches/{batch_id}/events") as stream:  # ends at once
+        kinds = [line for line in stream.iter_lines() if line.startswith("event: ")]
+    assert kinds == ["event: snapshot", "event: batch_finished"]
+    again = admin.post(f"/backups/{backup['id']}/restore")
+    assert again.status_code == 200, again.text
+
+
 def test_users_and_tokens_are_managed_by_an_admin(
     container: Any, admin: httpx.Client, client_for: ClientFor
 ) -> None:
@@ -138,3 +164,56 @@ def test_users_and_tokens_are_managed_by_an_admin(
     audit = admin.get("/audit", params={"action": "add user"}).json()["items"]
     outcomes = [(e["user"], e["outcome"], e["target"]) for e in audit]
     assert outcomes == [("admin", "failed", "bob"), ("admin", "succeeded", "bob")]
+
+
+def test_a_script_whose_name_is_not_utf8_is_listed_as_rejected_with_escapes(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    folder = tmp_path / "lib"
+    good = write_script(folder / "good.py")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.py"), "w") as bad:
+        bad.write("print('never')\n")
+
+    registered = admin.post("/scripts", json={"paths": [str(folder)]})
+
+    assert registered.status_code == 200, registered.text
+    body = registered.json()
+    assert [s["path"] for s in body["added"]] == [str(good)]
+    assert body["rejected"] == [
+        {"path": f"{folder}/caf\\xe9.py", "reason": "its name is not valid UTF-8; rename it"}
+    ]
+
+
+def test_only_an_admin_lists_someone_elses_tokens(
+    container: Any, admin: httpx.Client, client_for: ClientFor
+) -> None:
+    olga = client_for(make_token(container, "olga", "operator"))
+    make_token(container, "bob", "viewer")
+
+    for name in ("bob", "nobody", "admin"):
+        refused = olga.get("/tokens", params={"user": name})
+        error = assert_error(refused, 403, "PermissionDeniedError")
+        assert "'list API tokens' needs the 'admin' level" in error["message"]
+    own = olga.get("/tokens", params={"user": "olga"}).json()["items"]
+    assert [t["user"] for t in own] == ["olga"]
+    assert [t["user"] for t in admin.get("/tokens", params={"user": "bob"}).json()["items"]] == [
+        "bob"
+    ]
+    assert_error(admin.get("/tokens", params={"user": "nobody"}), 404, "NotFoundError")
+
+
+def test_revoking_a_revoked_token_changes_nothing(
+    container: Any, admin: httpx.Client, client_for: ClientFor
+) -> None:
+    make_token(container, "bob", "viewer")
+    token = admin.get("/tokens", params={"user": "bob"}).json()["items"][0]
+
+    first = admin.post(f"/tokens/{token['id']}/revoke")
+    again = admin.post(f"/tokens/{token['id']}/revoke")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["revoked_at"] and again.json() == first.json()
+    listed = admin.get("/tokens", params={"user": "bob"}).json()["items"][0]
+    assert listed["revoked_at"] == first.json()["revoked_at"]
+    audit = admin.get("/audit", params={"action": "revoke API token"}).json()["items"]
+    assert [e["outcome"] for e in audit] == ["succeeded"]

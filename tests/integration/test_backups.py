@@ -481,6 +481,32 @@ def test_a_restore_is_refused_while_a_batch_runs_here(container, tmp_path: Path)
     assert container.script_service().list() == []
 
 
+def test_a_batch_running_when_the_backup_was_taken_is_interrupted_once_restored(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path
+) -> None:
+    """The restored rows name this very process as the batch's owner; without closing them
+    the batch would look running until a restart, and block every later restore."""
+    backups = container.backup_service()
+    gate = tmp_path / "gate"
+    waiting = write_script(tmp_path / "wait.py", GATED.format(gate=str(gate)))
+    service = container.batch_service()
+    handle = service.start({"paths": [str(waiting)] * 2, "jobs": 1})
+    try:
+        record = backups.create()  # the batch unfinished in it
+    finally:
+        gate.touch()
+    assert service.wait(handle, 60)
+
+    backups.restore(record.id)
+
+    batch, executions = container.history_service().batch(handle.batch_id)
+    assert batch.status is BatchStatus.FAILED and batch.finished_at is not None
+    assert {e.status for e in executions} == {ExecutionStatus.INTERRUPTED}
+    assert not service.running_anywhere()
+    assert service.cancel(handle.batch_id) is False
+    backups.restore(record.id)  # not refused as "a batch is running"
+
+
 def test_a_restore_is_refused_while_another_process_runs_a_batch(
     cli: CliRunner, data_home: Path, tmp_path: Path
 ) -> None:

@@ -220,3 +220,33 @@ def test_tokens_of_an_unknown_user_is_not_found(multi: Any) -> None:
             users.tokens("nobody")
     with multi.access().acting_as(User(name="bob", role="viewer")):
         assert users.tokens() == []  # a non-admin always sees their own
+
+
+def test_a_non_admin_asking_for_someone_elses_tokens_is_refused(multi: Any) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("ada", "admin")
+        users.add("bob", "operator")
+        users.create_token("ada")
+    with multi.access().acting_as(User(name="bob", role="operator")):
+        for name in ("ada", "nobody"):
+            with pytest.raises(PermissionDeniedError, match="list API tokens"):
+                users.tokens(name)
+        assert users.tokens("bob") == []
+    with multi.access().acting_as(ADMIN):
+        denied = users.audit(user="bob", action="list API tokens")
+    assert [e.outcome for e in denied] == ["denied", "denied"]
+
+
+def test_revoking_a_token_twice_keeps_the_first_revocation(multi: Any) -> None:
+    users = multi.user_service()
+    with multi.access().acting_as(ADMIN):
+        users.add("ada", "admin")
+        token, _ = users.create_token("ada")
+        first = users.revoke_token(token.id)
+        again = users.revoke_token(token.id)
+        audit = users.audit(action="revoke API token")
+    assert first.revoked_at is not None and again == first
+    with multi.access().acting_as(ADMIN):
+        assert [t.revoked_at for t in users.tokens("ada")] == [first.revoked_at]
+    assert [e.outcome for e in audit] == ["succeeded"]

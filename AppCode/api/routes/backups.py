@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, field_validator
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep, calls
+from AppCode.api.bodies import STRICT, unicode_text
 from AppCode.api.errors import DOCUMENTED_ERRORS, ErrorBody
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
 from AppCode.core.domain.errors import BackupError, ConflictError
+from AppCode.services.backup_service import BackupService
 from AppCode.services.json_shapes import backup_json
 
-router = APIRouter(tags=["backups"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["backups"], responses=DOCUMENTED_ERRORS)
 
 BackupRef = Annotated[
     str,
@@ -26,7 +28,8 @@ BackupRef = Annotated[
 
 
 class NewBackup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
     note: str | None = Field(default=None, max_length=2000)
 
@@ -37,7 +40,17 @@ def list_backups(caller: CallerDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor
     return Page(**page("backups", caller.backups.backups(), offset, limit, backup_json))
 
 
-@router.post("/backups", status_code=201, summary="Make a backup now")
+_UNUSABLE: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorBody,
+        "description": "BackupError: the backup cannot be used or made (damaged, missing its "
+        "base, the folder not writable)",
+    }
+}
+
+
+@router.post("/backups", status_code=201, summary="Make a backup now", responses=_UNUSABLE)
+@calls(BackupService.create)
 def create_backup(caller: CallerDep, body: NewBackup | None = None) -> dict[str, Any]:
     return backup_json(caller.backups.create(note=body.note if body else None))
 
@@ -61,7 +74,10 @@ def verify_backup(backup_id: BackupRef, caller: CallerDep) -> dict[str, Any]:
 @router.post(
     "/backups/{backup_id}/restore",
     summary="Replace the current data with a backup's (admins; refused while a batch runs)",
-    responses={409: {"model": ErrorBody, "description": "A batch is running"}},
+    responses={
+        409: {"model": ErrorBody, "description": "ConflictError: a batch is running"},
+        **_UNUSABLE,
+    },
 )
 def restore_backup(backup_id: BackupRef, caller: CallerDep) -> dict[str, Any]:
     record = caller.backups.find(backup_id)

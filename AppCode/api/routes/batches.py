@@ -3,62 +3,59 @@ its progress as server-sent events."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, Caller, CallerDep, calls
+from AppCode.api.bodies import STRICT, unicode_text
 from AppCode.api.errors import DOCUMENTED_ERRORS
 from AppCode.api.events import batch_events
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
+from AppCode.core.domain.errors import ConfigurationError
 from AppCode.core.domain.models import Batch
+from AppCode.core.managers.script_manager import Rejected
+from AppCode.core.security.permissions import Level
+from AppCode.services.batch_service import BatchOptions, BatchService, ScriptPath
 from AppCode.services.json_shapes import batch_json, iso
 from AppCode.services.policies import PolicyOverrides
+from AppCode.utils.paths import shown_path
 
-router = APIRouter(tags=["batches"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["batches"], responses=DOCUMENTED_ERRORS)
 
 BatchRef = Annotated[
     str, Path(min_length=1, max_length=64, description="batch id (or a unique prefix)")
 ]
 
 
-class BatchRequest(BaseModel):
-    """What to run and how; options left out take their value from ``[execution]`` and
-    ``[sandbox]`` in the server's settings (the same fields as ``scriptbatch run``)."""
+class SandboxOverrides(PolicyOverrides):
+    """Per-run changes to the chosen sandbox policy."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
-    scripts: list[str] = Field(
+
+class BatchRequest(BatchOptions):
+    """What to run and how: the options of ``StartBatch`` (and its bounds), with the scripts.
+    Options left out take their value from ``[execution]`` and ``[sandbox]`` in the server's
+    settings (the same fields as ``scriptbatch run``). ``sandbox_policy`` is a policy name
+    (off, standard, strict or a custom policy of the server), never a file path; ``python``
+    is for administrators only. Where a Dask batch runs is the server's
+    ``[execution] dask_scheduler``, never the client's choice: the server trusts the scheduler
+    it connects to with its own process."""
+
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
+
+    scripts: list[ScriptPath] = Field(
         min_length=1,
         max_length=10_000,
         description="script files or folders on the server; folders expand to their *.py",
     )
-    jobs: int | None = Field(default=None, ge=0, le=1024, description="scripts at once")
-    timeout_s: float | None = Field(default=None, ge=0, description="time limit per script")
-    retries: int | None = Field(default=None, ge=0, le=100, description="extra attempts")
-    args: list[str] = Field(default_factory=list, description="arguments for every script")
-    each_args: list[list[str]] | None = Field(
-        default=None, description="run each script once per argument list"
-    )
-    env: dict[str, str] = Field(default_factory=dict, description="environment variables")
-    python: str | None = Field(default=None, description="interpreter to run the scripts with")
-    start_method: Literal["auto", "spawn", "forkserver"] | None = None
-    fail_fast: bool | None = Field(default=None, description="cancel the rest after a failure")
-    sandbox_policy: str | None = Field(
-        default=None, description="off, standard, strict or a custom policy name"
-    )
-    no_sandbox: bool = False
-    sandbox_overrides: PolicyOverrides | None = None
-    # Where a Dask batch runs is the server's [execution] dask_scheduler, never the client's
-    # choice: the server trusts the scheduler it connects to with its own process.
-    backend: Literal["local", "dask"] | None = Field(
-        default=None,
-        description="run on the server's machine or on the Dask cluster of its configuration",
-    )
-    note: str | None = Field(default=None, max_length=2000)
+    sandbox_overrides: SandboxOverrides | None = None
 
 
 def batch_item(batch: Batch) -> dict[str, Any]:
@@ -83,16 +80,39 @@ def batch_item(batch: Batch) -> dict[str, Any]:
     status_code=202,
     summary="Start a batch; it runs in the background (follow it with GET or /events)",
 )
+@calls(BatchService.start)
 def start_batch(body: BatchRequest, caller: CallerDep, response: Response) -> dict[str, Any]:
+    if body.python is not None:
+        # The server runs that file (to check it, and then the scripts with it): only as
+        # trusted as an administrator, whoever wrote it.
+        caller.require(Level.ADMIN, "run batch with another Python")
+    if body.sandbox_policy is not None:
+        _check_policy_name(caller, body.sandbox_policy)
     request = {
         "paths": body.scripts,
         **body.model_dump(exclude={"scripts"}),
         "created_by": caller.user.name,
     }
-    handle = caller.batches.start(request)
+    skipped: list[Rejected] = []
+    handle = caller.batches.start(request, on_skipped=skipped.append)
     batch, executions = caller.history.batch(handle.batch_id)
     response.headers["Location"] = f"/api/v1/batches/{batch.id}"
-    return {"id": batch.id, **batch_json(batch, executions)}
+    return {
+        "id": batch.id,
+        **batch_json(batch, executions),
+        "skipped": [{"path": shown_path(r.path), "reason": r.reason} for r in skipped],
+    }
+
+
+def _check_policy_name(caller: Caller, name: str) -> None:
+    """The API takes a policy by name only: the service would also read a policy file at any
+    path, which over the network would let a client make the server read any file."""
+    names = caller.batches.policies()
+    if name not in names:
+        raise ConfigurationError(
+            f"sandbox_policy {name!r} is not a sandbox policy of this server",
+            hint=f"Use one of: {', '.join(names)} (a name, not a file path).",
+        )
 
 
 @router.get("/batches", summary="Batches, newest first")

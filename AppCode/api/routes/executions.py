@@ -3,13 +3,14 @@ one execution with its attempts, and its output as text with HTTP range support.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
-from AppCode.api.auth import CallerDep
-from AppCode.api.errors import DOCUMENTED_ERRORS, error_response
+from AppCode.api.auth import ApiRoute, CallerDep
+from AppCode.api.errors import DOCUMENTED_ERRORS, ErrorBody, error_response
 from AppCode.api.pagination import (
     DEFAULT_LIMIT,
     Cursor,
@@ -26,7 +27,9 @@ from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.core.managers.script_manager import absolute
 from AppCode.services.json_shapes import attempt_json, execution_json
 
-router = APIRouter(tags=["executions"], responses=DOCUMENTED_ERRORS)
+log = logging.getLogger(__name__)
+
+router = APIRouter(route_class=ApiRoute, tags=["executions"], responses=DOCUMENTED_ERRORS)
 
 _STATUSES = [s.value for s in ExecutionStatus]
 
@@ -96,6 +99,11 @@ def get_execution(execution_id: ExecutionRef, caller: CallerDep) -> dict[str, An
     responses={
         200: {"content": {"text/plain": {}}, "description": "the whole output"},
         206: {"content": {"text/plain": {}}, "description": "the requested byte range"},
+        409: {
+            "model": ErrorBody,
+            "description": "ConflictError: the output's log file cannot be read (not a file, "
+            "no permission)",
+        },
         416: {"description": "the range starts beyond the end of the output"},
     },
 )
@@ -107,7 +115,18 @@ def get_output(
     ] = None,
 ) -> Response:
     execution = caller.history.execution(execution_id)
-    data = b"".join(chunk for _stream, chunk in caller.history.output(execution))
+    try:
+        data = b"".join(chunk for _stream, chunk in caller.history.output(execution))
+    except OSError as exc:  # a log path that is a folder, or that the server may not read
+        log.warning("output of execution %s unreadable: %s", execution.id, exc)
+        return error_response(
+            409,
+            "ConflictError",
+            f"the output of execution {execution.id} cannot be read from {execution.log_path}: "
+            f"{exc.strerror or exc}",
+            "The log file was replaced by something else or its permissions changed; the "
+            "metadata is still at GET /executions/{id}.",
+        )
     headers = {"Accept-Ranges": "bytes"}
     media_type = "text/plain; charset=utf-8"
     try:

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep
 from AppCode.api.errors import DOCUMENTED_ERRORS
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
 from AppCode.api.params import point_in_time
 from AppCode.services.json_shapes import finding_json, metric_json
 
-router = APIRouter(tags=["monitoring"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["monitoring"], responses=DOCUMENTED_ERRORS)
 
 
 @router.get(

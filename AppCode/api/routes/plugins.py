@@ -8,16 +8,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep, calls
 from AppCode.api.errors import DOCUMENTED_ERRORS, ErrorBody
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.services.json_shapes import plugin_json
+from AppCode.services.plugin_service import PluginService
 
-router = APIRouter(tags=["plugins"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["plugins"], responses=DOCUMENTED_ERRORS)
 
 PluginName = Annotated[str, Path(min_length=1, max_length=255, description="plugin name")]
-_UNUSABLE = {422: {"model": ErrorBody, "description": "No enabled plugin makes that format"}}
+_CANNOT_LOAD: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "PluginError: the plugin still cannot be loaded"}
+}
+_FAILED: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "PluginError: the plugin that makes it failed"}
+}
 # What a report's bytes are served as; a third-party format not listed is a download.
 _MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -42,7 +48,7 @@ def get_plugin(name: PluginName, caller: CallerDep) -> dict[str, Any]:
 @router.post(
     "/plugins/{name}/enable",
     summary="Switch a plugin on (managers); clears an error and reloads it",
-    responses=_UNUSABLE,
+    responses=_CANNOT_LOAD,
 )
 def enable_plugin(name: PluginName, caller: CallerDep) -> dict[str, Any]:
     return plugin_json(caller.plugins.enable(name))
@@ -57,16 +63,18 @@ def disable_plugin(name: PluginName, caller: CallerDep) -> dict[str, Any]:
     "/plugins/{name}/settings",
     summary="Replace a plugin's settings (managers); validated with its settings schema",
 )
+@calls(PluginService.configure)
 def configure_plugin(name: PluginName, caller: CallerDep, body: dict[str, Any]) -> dict[str, Any]:
     return plugin_json(caller.plugins.configure(name, body))
 
 
 @router.get(
     "/batches/{batch_id}/report",
-    summary="A batch's report as a file (html, xlsx, or a plugin's format)",
+    summary="A batch's report as a file (html, xlsx, or a plugin's format); a format no "
+    "enabled plugin makes is a 400",
     responses={
         200: {"content": {t.split(";")[0]: {} for t in _MEDIA_TYPES.values()}},
-        **_UNUSABLE,
+        **_FAILED,
     },
     tags=["batches"],
 )

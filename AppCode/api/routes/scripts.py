@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, field_validator
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep, calls
+from AppCode.api.bodies import STRICT, unicode_text
 from AppCode.api.errors import DOCUMENTED_ERRORS
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
 from AppCode.services.json_shapes import script_json
+from AppCode.services.script_service import ScriptService
+from AppCode.utils.paths import shown_path
 
-router = APIRouter(tags=["scripts"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["scripts"], responses=DOCUMENTED_ERRORS)
 
 
 class RegisterScripts(BaseModel):
     """Script files or folders on the server (folders are searched recursively)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
     paths: list[str] = Field(min_length=1, max_length=1000)
     tags: list[str] = Field(default_factory=list, max_length=100)
@@ -41,13 +45,15 @@ def list_scripts(
 
 
 @router.post("/scripts", summary="Register scripts (files or folders); known ones are re-read")
+@calls(ScriptService.add)
 def register_scripts(body: RegisterScripts, caller: CallerDep) -> dict[str, Any]:
     report = caller.scripts.add(body.paths, tags=body.tags)
     return {
         "added": [script_json(s) for s in report.added],
         "updated": [script_json(s) for s in report.updated],
         "unchanged": [script_json(s) for s in report.unchanged],
-        "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
+        # A name that is not UTF-8 is shown with backslash escapes (JSON text cannot hold it).
+        "rejected": [{"path": shown_path(r.path), "reason": r.reason} for r in report.rejected],
     }
 
 

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from AppCode import __version__
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep
 from AppCode.api.errors import DOCUMENTED_ERRORS
 from AppCode.container import Container
 from AppCode.services.json_shapes import user_json
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["system"])
+router = APIRouter(route_class=ApiRoute, tags=["system"])
 
 
 @router.get("/health", summary="Whether the server and its database answer (no token needed)")

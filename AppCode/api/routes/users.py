@@ -9,25 +9,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, field_validator
 
-from AppCode.api.auth import CallerDep
+from AppCode.api.auth import ApiRoute, CallerDep, calls
+from AppCode.api.bodies import STRICT, unicode_text
 from AppCode.api.errors import DOCUMENTED_ERRORS
 from AppCode.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, offset_of, page
 from AppCode.api.params import duration, point_in_time
 from AppCode.core.security.permissions import Role
 from AppCode.services.json_shapes import audit_json, token_json, user_json
+from AppCode.services.user_service import UserService
 
-router = APIRouter(tags=["users"], responses=DOCUMENTED_ERRORS)
+router = APIRouter(route_class=ApiRoute, tags=["users"], responses=DOCUMENTED_ERRORS)
 
 UserName = Annotated[str, Path(min_length=1, max_length=64, description="user name")]
 
 
 class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
     name: str = Field(min_length=1, max_length=64)
-    role: Role
+    role: Role = Field(strict=False)  # strict would want a Role object, not its name
     password: str | None = Field(
         default=None,
         max_length=1024,
@@ -36,13 +39,15 @@ class NewUser(BaseModel):
 
 
 class RoleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
-    role: Role
+    role: Role = Field(strict=False)  # strict would want a Role object, not its name
 
 
 class NewToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    _text = field_validator("*")(unicode_text)
 
     user: str | None = Field(
         default=None, max_length=64, description="whose token (default: yours; others: admins)"
@@ -60,11 +65,13 @@ def list_users(caller: CallerDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor =
 
 
 @router.post("/users", status_code=201, summary="Add a user (admins)")
+@calls(UserService.add)
 def add_user(body: NewUser, caller: CallerDep) -> dict[str, Any]:
     return user_json(caller.users.add(body.name, body.role.value, body.password))
 
 
 @router.post("/users/{name}/role", summary="Change a user's role (admins)")
+@calls(UserService.set_role)
 def set_role(name: UserName, body: RoleChange, caller: CallerDep) -> dict[str, Any]:
     return user_json(caller.users.set_role(name, body.role.value))
 
