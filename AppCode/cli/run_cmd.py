@@ -139,7 +139,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     sandbox.add_argument(
         "--no-sandbox",
         action="store_true",
-        help="run without the sandbox (policy 'off'); the other sandbox options are then errors",
+        help="run without the sandbox (policy 'off'; a script with a pinned policy keeps it); the "
+        "other sandbox options are then errors",
     )
     sandbox.add_argument(
         "--policy",

@@ -59,7 +59,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         parents=[common],
         help="pin a sandbox policy to a script (or 'default' to follow the batch)",
         description="Pin a sandbox policy to a script: it then runs under that policy "
-        "whatever policy its batch uses. 'default' removes the pin.",
+        "whatever policy its batch uses, --no-sandbox included. 'default' removes the pin.",
     )
     policy.add_argument("ref", metavar="ID|PATH")
     policy.add_argument(

@@ -193,7 +193,7 @@ class BatchService:
                 (path, args) for path in scripts for args in arg_lists
             )
         ]
-        return self._submit(batch, executions, policy, honour_pins=not request.no_sandbox)
+        return self._submit(batch, executions, policy)
 
     @requires(Level.EXECUTE, "rerun batch", audit=True)
     def rerun(self, batch_ref: str, *, failed_only: bool = False) -> BatchHandle:
@@ -270,9 +270,9 @@ class BatchService:
         batch: Batch,
         executions: list[Execution],
         policy: SandboxPolicy,
-        *,
-        honour_pins: bool = True,
     ) -> BatchHandle:
+        """Store and start the batch; a script with a pinned policy runs under it whatever
+        ``policy`` is, ``off`` (``--no-sandbox``) included: a pin is there to hold."""
         # Reach a cluster before anything is stored (an unreachable scheduler or mismatched
         # workers are a usage error, not a batch of failures); a local runner starts its fork
         # server while the batch is stored.
@@ -285,7 +285,7 @@ class BatchService:
         plans = {}
         for e in executions:
             chosen = policy
-            pin = pins.get(e.script_path) if honour_pins else None
+            pin = pins.get(e.script_path)
             if pin:
                 if pin not in pinned:
                     pinned[pin] = self._policies.resolve(pin)

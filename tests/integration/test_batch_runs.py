@@ -370,6 +370,25 @@ def test_rerun_runs_under_the_same_sandbox_as_the_original(container, tmp_path: 
     assert again.options.sandbox["memory_limit_mb"] == 256
 
 
+@pytest.mark.parametrize(
+    "request_", [{"no_sandbox": True}, {"sandbox_policy": "off"}, {"sandbox_policy": "standard"}]
+)
+def test_a_pinned_policy_holds_whatever_the_batch_uses(  # type: ignore[no-untyped-def]
+    container, tmp_path: Path, request_: dict[str, object]
+) -> None:
+    pinned = write_script(tmp_path / "pinned.py", "import json\nprint('ran')\n")
+    free = write_script(tmp_path / "free.py", "import json\nprint('ran')\n")
+    container.script_service().add([str(pinned), str(free)])
+    policy = tmp_path / "no_json.toml"
+    policy.write_text('base = "standard"\nblocked_modules = ["json"]\n', encoding="utf-8")
+    container.script_service().set_policy(str(pinned), str(policy))
+    _batch, executions = run(container, paths=[str(pinned), str(free)], **request_)
+    by_name = {Path(e.script_path).name: e for e in executions}
+    assert by_name["pinned.py"].status is S.BLOCKED
+    assert "json" in (by_name["pinned.py"].error_message or "")
+    assert by_name["free.py"].status is S.SUCCEEDED
+
+
 def test_arguments_for_every_run_follow_each_line_of_each_args(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     script = write_script(tmp_path / "s.py", "import sys\nprint(sys.argv[1:])\n")
     _batch, executions = run(
