@@ -29,12 +29,11 @@ from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, r
 from AppCode.core.security.policy import SandboxPolicy
 from AppCode.services.history_service import find_batch
 from AppCode.services.policies import (
-    MAX_SECONDS,
     PolicyOverrides,
     PolicyResolver,
     policy_record,
 )
-from AppCode.services.settings import ExecutionSettings
+from AppCode.services.settings import MAX_JOBS, MAX_RETRIES, MAX_SECONDS, ExecutionSettings
 from AppCode.utils.validation import problems
 
 __all__ = ["BatchOptions", "BatchService", "PruneReport", "ScriptPath", "StartBatch"]
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 
 _PRUNE_CHUNK = 500
 _MB = 1024 * 1024
-MAX_JOBS = 1024
-MAX_RETRIES = 100
 
 
 def _env_name(name: str) -> str:

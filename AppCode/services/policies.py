@@ -30,13 +30,10 @@ from AppCode.core.security.policy import (
     SandboxPolicy,
     builtin_policy,
 )
-from AppCode.services.settings import SandboxSettings
+from AppCode.services.settings import MAX_MB, MAX_PROCESSES, MAX_SECONDS, SandboxSettings
 from AppCode.utils.validation import problems
 
 __all__ = [
-    "MAX_MB",
-    "MAX_PROCESSES",
-    "MAX_SECONDS",
     "MIN_MEMORY_LIMIT_MB",
     "PolicyFile",
     "PolicyOverrides",
@@ -47,11 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The bounds of [sandbox] in the config file (settings.py): a request or a policy file may not
-# ask for more than the config file may. Beyond them the kernel's limits overflow.
-MAX_MB = 1 << 24
-MAX_SECONDS = 365 * 24 * 3600
-MAX_PROCESSES = 4_194_304  # the kernel's highest pid_max
 # Measured: ``python -c pass`` starts under RLIMIT_AS of 16 MB on Linux x86-64 (not 8), and so
 # does a trivial script in the sandbox, spawned or forked. Below twice that, a script fails
 # before its first line with an empty log, or the loader cannot map libpython (exit 127).

@@ -38,8 +38,14 @@ _ENV_DELIMITER = "__"
 RetryableStatus = Literal["failed", "timed_out", "interrupted"]
 
 
-_DAY_S = 24 * 3600
-_MAX_MB = 1 << 24  # 16 TiB: beyond any machine, within what the kernel's limits can hold
+# The bounds of the keys that every adapter's requests and policy files share (policies.py,
+# batch_service.py): nobody may ask for more than the config file may. Beyond them the kernel's
+# limits overflow.
+MAX_JOBS = 1024
+MAX_RETRIES = 100
+MAX_SECONDS = 365 * 24 * 3600
+MAX_MB = 1 << 24  # 16 TiB: beyond any machine, within what the kernel's limits can hold
+MAX_PROCESSES = 4_194_304  # the kernel's highest pid_max
 
 
 class _Section(BaseModel):
@@ -48,26 +54,26 @@ class _Section(BaseModel):
 
 class ExecutionSettings(_Section):
     backend: Literal["local", "dask"]
-    jobs: int = Field(ge=0, le=1024)
-    timeout_s: float = Field(ge=0, le=365 * _DAY_S)
-    retries: int = Field(ge=0, le=100)
+    jobs: int = Field(ge=0, le=MAX_JOBS)
+    timeout_s: float = Field(ge=0, le=MAX_SECONDS)
+    retries: int = Field(ge=0, le=MAX_RETRIES)
     retry_backoff_s: float = Field(ge=0, le=3600)
     retry_on: list[RetryableStatus]
     kill_grace_s: float = Field(ge=0, le=600)
     fail_fast: bool
     python: str
     start_method: Literal["auto", "spawn", "forkserver"]
-    max_log_mb: int = Field(ge=1, le=_MAX_MB)
+    max_log_mb: int = Field(ge=1, le=MAX_MB)
     dask_scheduler: str
 
 
 class SandboxSettings(_Section):
     enabled: bool
     policy: str = Field(min_length=1)
-    memory_limit_mb: int = Field(ge=0, le=_MAX_MB)
-    cpu_time_limit_s: float = Field(ge=0, le=365 * _DAY_S)
-    max_file_size_mb: int = Field(ge=0, le=_MAX_MB)
-    max_processes: int = Field(ge=0, le=4_194_304)  # the kernel's highest pid_max
+    memory_limit_mb: int = Field(ge=0, le=MAX_MB)
+    cpu_time_limit_s: float = Field(ge=0, le=MAX_SECONDS)
+    max_file_size_mb: int = Field(ge=0, le=MAX_MB)
+    max_processes: int = Field(ge=0, le=MAX_PROCESSES)
     network: bool
     allowed_write_paths: list[str]
     allowed_read_paths: list[str]
@@ -88,7 +94,7 @@ class MonitoringSettings(_Section):
 class CacheSettings(_Section):
     scripts_size: int = Field(ge=0, le=10_000_000)
     history_size: int = Field(ge=0, le=10_000_000)
-    ttl_s: float = Field(ge=0, le=365 * _DAY_S)
+    ttl_s: float = Field(ge=0, le=MAX_SECONDS)
 
 
 class BackupSettings(_Section):
