@@ -294,9 +294,10 @@ def test_recovery_marks_a_dead_owners_runs_interrupted_and_kills_leftovers(
     assert container.batch_service().recover_interrupted() == 0
 
 
-def test_a_live_owners_batch_is_left_alone(container) -> None:  # type: ignore[no-untyped-def]
+def running_batch_of_this_process(container) -> Batch:  # type: ignore[no-untyped-def]
+    """A batch recorded as running, owned by this (live) process."""
     pid, host, token = container.process_table().current_owner()
-    batch = Batch(
+    return Batch(
         new_id(),
         RunOptions(jobs=1),
         status=BatchStatus.RUNNING,
@@ -304,6 +305,10 @@ def test_a_live_owners_batch_is_left_alone(container) -> None:  # type: ignore[n
         owner_host=host,
         owner_token=token,
     )
+
+
+def test_a_live_owners_batch_is_left_alone(container) -> None:  # type: ignore[no-untyped-def]
+    batch = running_batch_of_this_process(container)
     with container.uow() as uow:
         uow.batches.add(batch, [Execution(new_id(), batch.id, 0, "/x.py", status=S.RUNNING)])
         uow.commit()
@@ -331,15 +336,7 @@ def test_prune_deletes_old_executions_with_their_logs(container, tmp_path: Path)
 
 
 def test_prune_leaves_a_batch_that_is_still_running_alone(container) -> None:  # type: ignore[no-untyped-def]
-    pid, host, token = container.process_table().current_owner()
-    running = Batch(
-        new_id(),
-        RunOptions(jobs=1),
-        status=BatchStatus.RUNNING,
-        owner_pid=pid,
-        owner_host=host,
-        owner_token=token,
-    )
+    running = running_batch_of_this_process(container)
     done = Execution(new_id(), running.id, 0, "/a.py", status=S.SUCCEEDED)
     queued = Execution(new_id(), running.id, 1, "/b.py", status=S.RUNNING)
     with container.uow() as uow:

@@ -54,43 +54,31 @@ def report_pipe():
 
 def _forging_cases(hostile: Hostile) -> list[Case]:
     target = hostile.outside / "hidden.txt"
+
+    def junk_then_caught_violation(name: str, junk: str) -> Case:
+        """The script writes ``junk`` into the report pipe, then catches a violation."""
+        body = f"""\
+fd = report_pipe()
+os.write(fd, {junk})
+try:
+    open({str(target)!r}, "w")
+except Exception:
+    pass
+"""
+        return Case(
+            name,
+            FIND_REPORT_PIPE + body,
+            Status.BLOCKED,
+            "SecurityError",
+            _writing_denied(target),
+            absent=(target,),
+        )
+
     return [
-        Case(
-            "junk_then_caught_violation",
-            FIND_REPORT_PIPE
-            + dedent(
-                f"""\
-            fd = report_pipe()
-            os.write(fd, b"x" * 1_100_000 + b"\\n")  # more than any cap on what is kept
-            try:
-                open({str(target)!r}, "w")
-            except Exception:
-                pass
-            """
-            ),
-            Status.BLOCKED,
-            "SecurityError",
-            _writing_denied(target),
-            absent=(target,),
-        ),
-        Case(
-            "unfinished_line_then_caught_violation",
-            FIND_REPORT_PIPE
-            + dedent(
-                f"""\
-            fd = report_pipe()
-            os.write(fd, b"{{'junk': ")  # no newline: the next line would be glued to it
-            try:
-                open({str(target)!r}, "w")
-            except Exception:
-                pass
-            """
-            ),
-            Status.BLOCKED,
-            "SecurityError",
-            _writing_denied(target),
-            absent=(target,),
-        ),
+        # More than any cap on what is kept:
+        junk_then_caught_violation("junk_then_caught_violation", 'b"x" * 1_100_000 + b"\\n"'),
+        # No newline: the next line would be glued to it.
+        junk_then_caught_violation("unfinished_line_then_caught_violation", "b\"{'junk': \""),
         Case(
             "forged_set_up",
             FIND_REPORT_PIPE
