@@ -10,6 +10,7 @@ from AppCode.core.domain.models import Attempt, Batch, Execution
 from AppCode.core.domain.ports import ExecutionFilter, UnitOfWork, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
+from AppCode.utils.paths import is_text
 
 __all__ = ["HistoryService", "LogReader", "find_batch", "find_execution", "stored_output"]
 
@@ -43,12 +44,16 @@ class HistoryService:
     ) -> list[Execution]:
         """Matching executions, newest first; pass the last id of a page as ``after`` for the
         next one."""
+        if not _storable(where):
+            return []
         self._flush_results(10.0)
         with self._uow() as uow:
             return uow.executions.query(where, limit=limit, after=after)
 
     @requires(Level.VIEW, "list executions")
     def count(self, where: ExecutionFilter) -> int:
+        if not _storable(where):
+            return 0
         with self._uow() as uow:
             return uow.executions.count(where)
 
@@ -129,11 +134,19 @@ def stored_output(read_log: LogReader, execution: Execution) -> Iterator[tuple[s
 
 
 def find_batch(uow: UnitOfWork, ref: str) -> Batch:
-    return _unique(uow.batches.find(ref.strip()) if ref.strip() else [], ref, "batch")
+    found = uow.batches.find(ref.strip()) if ref.strip() and is_text(ref) else []
+    return _unique(found, ref, "batch")
 
 
 def find_execution(uow: UnitOfWork, ref: str) -> Execution:
-    return _unique(uow.executions.find(ref.strip()) if ref.strip() else [], ref, "execution")
+    found = uow.executions.find(ref.strip()) if ref.strip() and is_text(ref) else []
+    return _unique(found, ref, "execution")
+
+
+def _storable(where: ExecutionFilter) -> bool:
+    """Whether the filter's text can match anything stored (see ``is_text``)."""
+    texts = (where.script_path, where.script_contains, where.batch_id)
+    return all(is_text(text) for text in texts if text is not None)
 
 
 def _unique(matches: list[T], ref: str, kind: str) -> T:

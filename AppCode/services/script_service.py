@@ -14,6 +14,7 @@ from AppCode.core.domain.ports import UnitOfWork, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager
 from AppCode.core.managers.script_manager import Rejected, ScriptFile, ScriptManager, absolute
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
+from AppCode.utils.paths import is_text
 
 __all__ = ["AddReport", "RescanReport", "ScriptService"]
 
@@ -103,6 +104,8 @@ class ScriptService:
         ``search`` (name, path or description, any case)."""
         tag = tag or None
         search = (search or "").strip() or None
+        if not all(is_text(text) for text in (tag, search) if text is not None):
+            return []  # nothing stored matches text that is not Unicode (see is_text)
 
         def load() -> list[Script]:
             with self._uow() as uow:
@@ -220,8 +223,8 @@ class ScriptService:
         # An id is ASCII digits within SQLite's integers; anything else may still be a path.
         is_id = ref.isascii() and ref.isdigit() and int(ref) < 2**63
         script = uow.scripts.get(int(ref)) if is_id else None
-        if script is None:
-            script = uow.scripts.get_by_path(absolute(ref)) if ref else None
+        if script is None and ref and is_text(ref):
+            script = uow.scripts.get_by_path(absolute(ref))
         if script is None:
             raise NotFoundError(
                 f"no script with id or path {ref!r} in the library",

@@ -305,3 +305,31 @@ def test_ctrl_c_while_the_cli_starts_is_interrupted_without_a_traceback() -> Non
     result = run_main_with(patch, "history")
     assert result.returncode == 130
     assert result.stderr == "interrupted\n"
+
+
+def test_ids_and_paths_that_are_not_utf8_get_an_answer_not_a_traceback(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 reach the CLI as lone surrogates: nothing stored can match them
+    (the database cannot even be asked), and the app log writes them escaped."""
+    odd = os.fsdecode(b"a\xff")
+    ran = cli("run", str(write(tmp_path / "s" / "ok.py")), "--json", "--quiet")
+    batch = json.loads(ran.stdout)["batch_id"]
+    for args in (
+        ("show", odd),
+        ("history", "--batch", odd),
+        ("analyze", "--batch", odd),
+        ("report", odd, "--format", "html", "--output", str(tmp_path / "r.html")),
+        ("scripts", "remove", odd),
+        ("scripts", "tag", odd, "nightly"),
+    ):
+        result = cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "a\\udcff" in result.stderr and "Traceback" not in result.stderr, args
+    for args in (("history", "--script", odd), ("scripts", "list", "--search", odd)):
+        result = cli(*args)
+        assert result.returncode == 0 and "match" in result.stdout, (args, result.stderr)
+    # A report written to a file whose name is not UTF-8 is logged, escaped.
+    output = tmp_path / os.fsdecode(b"r\xfe.html")
+    result = cli("report", batch, "--format", "html", "--output", str(output))
+    assert result.returncode == 0 and result.stderr == "" and output.is_file()

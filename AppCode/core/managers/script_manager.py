@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from AppCode.utils.paths import is_text
+
 __all__ = ["Discovery", "Rejected", "ScriptFile", "ScriptManager", "absolute"]
 
 # Folder names never searched for scripts, besides hidden folders and virtual environments.
@@ -83,11 +85,11 @@ class ScriptManager:
             else:
                 result.rejected.append(Rejected(path, "no such file or folder"))
                 continue
-            for name in (f for f in new if not _utf8(f)):
+            for name in (f for f in new if not is_text(f)):
                 # SQLite, the logs and JSON take text: such a name cannot be recorded.
                 result.rejected.append(Rejected(name, "its name is not valid UTF-8; rename it"))
             seen.update(new)
-            result.files.extend(f for f in new if _utf8(f))
+            result.files.extend(f for f in new if is_text(f))
         return result
 
     def inspect(self, path: str) -> ScriptFile | Rejected:
@@ -157,12 +159,3 @@ def _first_docstring_line(source: str) -> str:
     if not doc:
         return ""
     return doc.strip().splitlines()[0].strip()
-
-
-def _utf8(path: str) -> bool:
-    """Whether ``path`` is text (a name of invalid UTF-8 bytes decodes to lone surrogates)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -28,7 +28,12 @@ def configure_logging(log_dir: Path, level: str) -> Path:
             root.removeHandler(handler)
             handler.close()
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+        path,
+        maxBytes=5 * 1024 * 1024,
+        backupCount=5,
+        encoding="utf-8",
+        errors="backslashreplace",
+        delay=True,
     )
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(logging.Formatter(_FORMAT))
