@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     No traceback reaches the console, from the first import on: Ctrl-C is "interrupted" (130),
     anything unexpected is one line naming the file that holds the details (1)."""
+    _fill_closed_std_streams()
     try:
         from AppCode.cli.main import build_parser, run
 
@@ -45,6 +47,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _fill_closed_std_streams() -> None:
+    """Started with stdin, stdout or stderr closed (``scriptbatch history >&-``): put the null
+    device there, so that what is written goes nowhere instead of failing, and so that no file
+    the command opens (the database, a log) gets descriptor 1 or 2 and receives its output."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115 (for the whole run)
+
+
 def _interrupted() -> int:
     # Ctrl-C while the CLI itself is imported: answer without importing anything more.
     import signal
@@ -65,7 +85,6 @@ def exit_now(code: int) -> None:
     closed or committed by then (``run`` shuts the container's resources down first).
     """
     import atexit
-    import os
     import threading
 
     try:
@@ -76,9 +95,20 @@ def exit_now(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (BrokenPipeError, ValueError):
             pass  # a closed pipe (``scriptbatch history | head``): nothing left to say
+        except OSError as exc:  # a full disk (``> /dev/full``): the output is not all there
+            code = code or 1
+            _say(f"error: could not write the output: {exc.strerror or exc}\n")
     os._exit(code & 0xFF)
+
+
+def _say(text: str) -> None:
+    """``text`` on stderr's descriptor, whatever became of ``sys.stderr``."""
+    try:
+        os.write(2, text.encode("utf-8", "backslashreplace"))
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

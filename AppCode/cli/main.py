@@ -8,6 +8,7 @@ tracebacks go to the app log only.
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import logging
 import os
@@ -34,6 +35,7 @@ from AppCode.core.domain.errors import ConfigurationError, NotFoundError, Script
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a command killed by SIGPIPE
 
 
@@ -128,6 +130,19 @@ def run(args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _WRITE_FAILURES:
+            return unexpected_error()
+        # A write without a file name: the output or a file the command writes, on a full
+        # (or failing) disk, e.g. ``scriptbatch history --json > /dev/full``.
+        log.warning("command failed: a write failed", exc_info=True)
+        print_error(
+            ScriptBatchError(
+                f"a write failed: {exc.strerror or exc}",
+                hint="Free some disk space (or check the disk), then run the command again.",
+            )
+        )
+        return EXIT_FAILED
     except ScriptBatchError as exc:
         log.info("command failed: %s", exc.message)
         print_error(exc)

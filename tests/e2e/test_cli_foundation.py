@@ -333,3 +333,38 @@ def test_ids_and_paths_that_are_not_utf8_get_an_answer_not_a_traceback(
     output = tmp_path / os.fsdecode(b"r\xfe.html")
     result = cli("report", batch, "--format", "html", "--output", str(output))
     assert result.returncode == 0 and result.stderr == "" and output.is_file()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("buffered", [True, False])
+def test_output_that_cannot_be_written_fails_the_command(
+    data_home: Path, tmp_path: Path, buffered: bool
+) -> None:
+    """A full disk under ``> FILE`` (here /dev/full): exit 1 saying so, whether the failing
+    write comes during the command (unbuffered output) or from the last flush at exit."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "AppCode", "--data-dir", str(data_home), "history", "--json"]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            command, stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=60
+        )
+    assert result.returncode == 1
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_a_closed_stdout_or_stderr_is_no_error(data_home: Path, closed: str) -> None:
+    """Started with descriptor 1 or 2 closed (``cmd >&-``), Python has no sys.stdout/stderr:
+    the command runs, writes what it can, and exits 0."""
+    fd = 1 if closed == "stdout" else 2
+    command = [sys.executable, "-m", "AppCode", "--data-dir", str(data_home), "history", "--json"]
+    result = subprocess.run(
+        ["sh", "-c", f'exec "$@" {fd}>&-', "sh", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
