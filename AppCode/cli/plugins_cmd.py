@@ -109,16 +109,14 @@ def check_format(container: Container, fmt: str, kind: str = "report") -> str:
 
 def parse_output(container: Container, option: str, spec: str, kind: str) -> tuple[str, Path]:
     """A ``FORMAT:PATH`` option value, checked before any work is done: an enabled plugin
-    makes the format and the folder exists."""
+    makes the format and the file can be written there (``ReportService.check_target``)."""
     fmt, sep, path = spec.partition(":")
     if not sep or not fmt.strip() or not path.strip():
         raise ConfigurationError(
             f"{option} {spec!r} is not FORMAT:PATH", hint=f"For example: {option} html:out.html"
         )
-    target = Path(path).expanduser().resolve()
-    if not target.parent.is_dir():
-        raise ConfigurationError(
-            f"{option} {spec!r}: the folder {target.parent} does not exist",
-            hint="Create it first or write the file elsewhere.",
-        )
+    try:
+        target = container.report_service().check_target(path)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{option} {spec!r}: {exc.message}", hint=exc.hint) from None
     return check_format(container, fmt, kind), target

@@ -149,9 +149,16 @@ def _writable(path: str | Path) -> Path:
         raise ConfigurationError(
             f"{target} is a folder", hint="Give a file name to write the report to."
         )
-    if not target.parent.is_dir():
+    if target.exists() and not target.is_file():
         raise ConfigurationError(
-            f"cannot write {target}: the folder {target.parent} does not exist",
+            f"{target} is not a regular file (a device, a pipe or a socket); a report is "
+            "written as a file of its own, replacing only a regular file",
+            hint="Give the path of a new or existing regular file.",
+        )
+    if not target.parent.is_dir():
+        what = "is a file, not a folder" if target.parent.exists() else "does not exist"
+        raise ConfigurationError(
+            f"cannot write {target}: {target.parent} {what}",
             hint="Create the folder first or choose another path.",
         )
     # The file is written next to its place and moved there: what must be writable is the

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -102,16 +104,21 @@ def test_report_mistakes_are_usage_errors_before_anything_runs(
     cli: CliRunner, tmp_path: Path
 ) -> None:
     script = write_script(tmp_path / "a.py")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # a pipe (or a device) is never replaced by a report file
     for spec, words in (
         ("pdf:x.pdf", "no enabled plugin makes 'pdf'"),
         ("html", "is not FORMAT:PATH"),
         (f"html:{tmp_path / 'missing' / 'r.html'}", "does not exist"),
+        (f"html:{script / 'r.html'}", "is a file, not a folder"),
+        (f"html:{fifo}", "is not a regular file"),
     ):
         run = cli("run", str(script), "--report", spec)
         assert run.returncode == 2, run.stderr
         assert words in run.stderr and "Traceback" not in run.stderr
     history = json.loads(cli("history", "--json").stdout)
     assert history == []  # nothing ran
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
     assert cli("plugins", "disable", "html_report").returncode == 0
     refused = cli("report", "anything", "--format", "html", "--output", str(tmp_path / "r.html"))
