@@ -279,6 +279,7 @@ class BatchService:
         pins = self._link_library_scripts(executions)
         run_dir = str(self._runs_dir / batch.id)
         pinned: dict[str, SandboxPolicy] = {}
+        planned: dict[str, dict[str, object]] = {}  # policy name -> the record until it runs
         plans = {}
         for e in executions:
             chosen = policy
@@ -291,8 +292,13 @@ class BatchService:
                 log_path=os.path.join(run_dir, f"{e.id}.log"),
                 sandbox=chosen if chosen.enabled else None,
             )
-        for execution in executions:
-            execution.log_path = plans[execution.id].log_path
+            # Until it runs (and if it never does: cancelled, interrupted), an execution shows
+            # the policy it is to run under, with no layers yet; its run records what held.
+            name = chosen.name if chosen.enabled else "off"
+            if name not in planned:
+                planned[name] = {"policy": name, "layers": [], "degraded": False}
+            e.sandbox = planned[name]
+            e.log_path = plans[e.id].log_path
         with self._uow() as uow:
             uow.batches.add(batch, executions)
             uow.commit()

@@ -111,17 +111,8 @@ def batch_json(batch: Batch, executions: list[Execution]) -> dict[str, Any]:
         "jobs": batch.options.jobs,
         "backend": batch.options.backend,
         "summary": summary(executions),
-        "executions": [_in_batch(e, batch) for e in executions],
+        "executions": [execution_json(e) for e in executions],
     }
-
-
-def _in_batch(e: Execution, batch: Batch) -> dict[str, Any]:
-    """An execution that has not run yet has no sandbox record: it shows its batch's policy
-    (with no layers until it runs), not "off"."""
-    shape = execution_json(e)
-    if not e.sandbox:
-        shape["sandbox"] = {**NO_SANDBOX, "policy": batch.options.sandbox_policy}
-    return shape
 
 
 def _round(value: float | None) -> float | None:

@@ -476,3 +476,27 @@ def test_show_log_of_a_deleted_log_is_a_failure_not_a_usage_error(
     Path(execution["log_path"]).unlink()
     result = cli("show", execution["id"], "--log")
     assert result.returncode == 1 and "is gone" in result.stderr
+
+
+def test_executions_that_never_ran_show_the_policy_they_were_to_run_under(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Cancelled by fail-fast before they started: ``run --json`` and ``history --json`` agree
+    on each one's policy (the batch's, or the script's pin), with no layers, never "off"."""
+    first = write_script(tmp_path / "a_fails.py", "raise SystemExit(1)\n")
+    plain = write_script(tmp_path / "b_plain.py", "x = 1\n")
+    pinned = write_script(tmp_path / "c_pinned.py", "x = 1\n")
+    assert cli("scripts", "add", str(pinned)).returncode == 0
+    assert cli("scripts", "policy", str(pinned), "strict").returncode == 0
+
+    ran = cli("run", str(first), str(plain), str(pinned), "--jobs", "1", "--fail-fast", "--json")
+    assert ran.returncode == 1, ran.stderr
+    executions = {Path(e["script"]).name: e for e in json.loads(ran.stdout)["executions"]}
+    stored = json.loads(cli("history", "--status", "cancelled", "--json").stdout)
+    assert sorted(Path(e["script"]).name for e in stored) == ["b_plain.py", "c_pinned.py"]
+    for e in stored:
+        assert e["sandbox"] == executions[Path(e["script"]).name]["sandbox"]
+    shown = {Path(e["script"]).name: e["sandbox"] for e in stored}
+    assert shown["b_plain.py"] == {"policy": "standard", "layers": [], "degraded": False}
+    assert shown["c_pinned.py"] == {"policy": "strict", "layers": [], "degraded": False}
+    assert executions["a_fails.py"]["sandbox"]["layers"]  # the one that ran: what held
