@@ -79,7 +79,7 @@ def test_a_silent_scripts_output_is_empty_and_a_deleted_log_is_gone(
         history.output(loud_run)
     # A log that is there but cannot be read (a folder in its place: unreadable even as root).
     Path(loud_run.log_path).mkdir()
-    with pytest.raises(NotFoundError, match="cannot be read .*Is a directory"):
+    with pytest.raises(NotFoundError, match=r"cannot be read .*Is a directory"):
         history.output(loud_run)
     assert container.report_builder()(batch.id).output_tails[qf.id] == ()
 
