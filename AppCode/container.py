@@ -116,6 +116,7 @@ def _monitoring_service(
         settings.monitoring,
         queue_depth=engine.queue_depth,
         flush_results=writer.flush,
+        sandbox=settings.sandbox,
         access=access,
     )
     unsubscribe = bus.subscribe(service.on_event)
@@ -160,7 +161,7 @@ def _protected_paths(settings: Settings, data_dir: DataDir, config_file: Path) -
     paths.append(str(data_dir.root / Path(backups).expanduser()) if backups else "")
     try:
         url = make_url(settings.database.url) if settings.database.url else None
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         url = None  # the database refuses it at start-up
     if (
         url is not None

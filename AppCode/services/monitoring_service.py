@@ -33,7 +33,7 @@ from AppCode.core.domain.ports import ExecutionFilter, UnitOfWorkFactory
 from AppCode.core.managers.cache import CacheManager, CacheStats
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.services.history_service import find_batch
-from AppCode.services.settings import MonitoringSettings
+from AppCode.services.settings import MonitoringSettings, SandboxSettings
 
 __all__ = ["MonitoringService", "ResourceSampler", "Snapshot"]
 
@@ -79,9 +79,11 @@ class MonitoringService:
         *,
         clock: Callable[[], datetime] | None = None,
         cpu_count: int | None = None,
-        memory_limit_bytes: int | None = None,
+        sandbox: SandboxSettings | None = None,
         access: AccessControl = ALLOW_ALL,
     ) -> None:
+        """``sandbox``: the ``[sandbox]`` settings, whose memory limit the analyzer applies to
+        executions whose batch does not record the limit they ran under (None: no limit)."""
         self._access = access
         self._sampler_factory = sampler_factory
         self._sampler: ResourceSampler | None = None
@@ -92,7 +94,7 @@ class MonitoringService:
         self._flush_results = flush_results
         self._clock = clock or (lambda: datetime.now(UTC))
         self._cpu_count = cpu_count or os.cpu_count() or 1
-        self._memory_limit_bytes = memory_limit_bytes
+        self._sandbox = sandbox
         self._lock = threading.Lock()
         self._subscribers: tuple[Callable[[Snapshot], None], ...] = ()
         self._ring: deque[Snapshot] = deque(maxlen=self._ring_size())
@@ -333,9 +335,17 @@ class MonitoringService:
             batch_executions=batch_executions,
             samples=samples,
             cpu_count=self._cpu_count,
-            memory_limit_bytes=self._memory_limit_bytes,
+            memory_limit_bytes=self._default_memory_limit(),
             top=top,
         )
+
+    def _default_memory_limit(self) -> int | None:
+        """The ``[sandbox]`` memory limit in bytes, read now (settings can change while the app
+        runs); None when the sandbox is off or sets no limit."""
+        sandbox = self._sandbox
+        if sandbox is None or not sandbox.enabled or sandbox.memory_limit_mb <= 0:
+            return None
+        return sandbox.memory_limit_mb * 1024 * 1024
 
 
 def _aggregate(samples: list[MetricSample]) -> list[MetricSample]:

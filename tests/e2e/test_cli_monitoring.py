@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import CliRunner, write_script
 
@@ -59,3 +62,61 @@ def test_analyze_reports_failing_and_regressing_scripts(cli: CliRunner, tmp_path
     text = cli("analyze")
     assert "[regression] grows.py" in text.stdout
     assert cli("analyze", "--batch", "nope").returncode == 2
+
+
+NEAR_LIMIT = (  # peaks at ~185 MiB: 92% of a 200 MB limit, 46% of a 400 MB one
+    "b = bytearray(176 * 2**20)\n[b.__setitem__(i, 1) for i in range(0, len(b), 4096)]\n"
+)
+
+
+def memory_findings(cli: CliRunner, batch_id: str, env: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
+    result = cli("analyze", "--json", "--batch", batch_id, env=env)
+    assert result.returncode == 0, result.stderr
+    return [
+        f
+        for f in json.loads(result.stdout)["findings"]
+        if f["kind"] == "memory_pressure" and f["script"]
+    ]
+
+
+def test_analyze_judges_each_batch_against_the_memory_limit_it_ran_under(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path / "near.py", NEAR_LIMIT)
+    env = {"SCRIPTBATCH_SANDBOX__MEMORY_LIMIT_MB": "200"}
+
+    def run(*options: str) -> str:
+        result = cli("run", str(script), "--json", *options, env=env)
+        assert result.returncode == 0, result.stderr
+        return str(json.loads(result.stdout)["batch_id"])
+
+    settings_limit, own_limit, no_sandbox = run(), run("--memory-limit", "400"), run("--no-sandbox")
+
+    [finding] = memory_findings(cli, settings_limit, env)
+    assert Path(finding["script"]).name == "near.py"
+    assert finding["figures"]["memory_limit_bytes"] == 200 * 2**20
+    assert finding["figures"]["limit_fraction"] >= 0.9
+    # The limit the batch ran with counts, not the one set now.
+    assert memory_findings(cli, settings_limit, {}) == [finding]
+    assert memory_findings(cli, own_limit, env) == []
+    assert memory_findings(cli, no_sandbox, env) == []
+
+
+def test_analyze_sees_a_saturated_cpu_even_in_a_short_batch(cli: CliRunner, tmp_path: Path) -> None:
+    """Twice as many busy scripts as CPUs for 3 s: about four samples, none of which may
+    read a bogus figure (the first one used to read 0%, measured over milliseconds)."""
+    cpus = os.cpu_count() or 1
+    if cpus > 16:
+        pytest.skip("saturating this many CPUs would take too long")
+    busy = "import time\nend = time.monotonic() + 3\nwhile time.monotonic() < end: pass\n"
+    for n in range(2 * cpus):
+        write_script(tmp_path / "busy" / f"busy{n}.py", busy)
+    result = cli("run", str(tmp_path / "busy"), "--jobs", str(2 * cpus), "--json")
+    assert result.returncode == 0, result.stderr
+    batch_id = json.loads(result.stdout)["batch_id"]
+    samples = json.loads(cli("metrics", "--since", "1h", "--json").stdout)
+    assert all(s["cpu_percent"] is None or s["cpu_percent"] > 50 for s in samples), samples
+    analysis = cli("analyze", "--json", "--batch", batch_id)
+    findings = json.loads(analysis.stdout)["findings"]
+    [saturated] = [f for f in findings if f["kind"] == "cpu_saturated"]
+    assert saturated["figures"]["jobs"] == 2 * cpus

@@ -110,9 +110,38 @@ def test_a_corrupt_database_file_is_named_and_left_untouched(tmp_path: Path) -> 
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
-def test_an_invalid_database_url_is_a_clear_error() -> None:
-    with pytest.raises(DatabaseError, match="not a valid database URL"):
+def test_an_invalid_database_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="not a valid database URL") as caught:
         create_database_engine("not a url")
+    assert "[database] url" in caught.value.message and caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "garbage",
+        "postgresql://scott:tiger-secret@db:notaport/app",  # cannot be parsed
+        "nonsense://",  # no such database
+        "postgresql+nodriver://scott:tiger-secret@db/app",  # no such driver
+        "sqlite:///x.db?timeout=soon",  # a parameter the driver cannot read
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_a_configuration_error_without_its_password(
+    url: str,
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        create_database_engine(url)
+    error = caught.value
+    assert "[database] url" in error.message and "tiger-secret" not in error.message
+    assert error.hint and "[database] url" in error.hint
+
+
+def test_a_server_that_cannot_be_reached_is_a_database_error_without_the_password() -> None:
+    engine = create_database_engine("postgresql+psycopg://scott:tiger-secret@127.0.0.1:1/app")
+    with pytest.raises(DatabaseError) as caught:
+        Migrator(engine).ensure_current()
+    engine.dispose()
+    assert "127.0.0.1" in caught.value.message and "tiger-secret" not in caught.value.message
 
 
 def make_uow(engine):  # type: ignore[no-untyped-def]
@@ -140,6 +169,27 @@ def test_repository_round_trips_scripts_with_tags(engine) -> None:  # type: igno
         assert work.scripts.list(tag="a") == [loaded]
         assert work.scripts.list(search="数据") == [loaded]
         assert work.scripts.list(search="100%") == []
+
+
+def test_searches_ignore_the_case_of_every_letter_not_only_ascii(engine) -> None:  # type: ignore[no-untyped-def]
+    from AppCode.core.domain.ids import new_id
+    from AppCode.core.domain.models import Batch, Execution, RunOptions
+    from AppCode.core.domain.ports import ExecutionFilter
+
+    uow = make_uow(engine)
+    batch = Batch(new_id(), RunOptions(jobs=1))
+    with uow() as work:
+        added = work.scripts.add(script("/x/Ünï.py"))
+        greek = work.scripts.add(script("/x/ΣΟΦΙΑ.py"))
+        work.batches.add(batch, [Execution(new_id(), batch.id, 0, "/x/Ünï.py")])
+        work.commit()
+    with uow() as work:
+        assert [s.id for s in work.scripts.list(search="Ünï")] == [added.id]
+        assert [s.id for s in work.scripts.list(search="üNÏ.PY")] == [added.id]
+        assert [s.id for s in work.scripts.list(search="σοφια")] == [greek.id]
+        found = work.executions.query(ExecutionFilter(script_contains="ÜNÏ"), limit=10)
+        assert [e.script_path for e in found] == ["/x/Ünï.py"]
+        assert [b.id for b in work.batches.find(batch.id[:8].upper())] == [batch.id]
 
 
 def test_leaving_without_commit_rolls_back(engine) -> None:  # type: ignore[no-untyped-def]

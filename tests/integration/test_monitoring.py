@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from AppCode.core.domain.models import MetricSample, ProcessFigures, SystemReading
+from AppCode.infrastructure.monitoring import sampler as sampler_module
 from AppCode.infrastructure.monitoring.sampler import PsutilSampler
 from AppCode.services.monitoring_service import MonitoringService
 from AppCode.services.settings import MonitoringSettings
@@ -72,6 +73,29 @@ def test_a_busy_loop_is_seen_near_full_cpu_and_its_children_count(child) -> None
     wait_until(busy, what="a busy process tree near 100% CPU")
 
 
+def test_no_cpu_figure_is_measured_over_a_few_milliseconds(child, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """psutil's percentages are averages since the previous read: the first sample, taken
+    right after the sampler was made, and a process seen for the first time have none yet."""
+    # A second instead of 50 ms, so that a busy machine cannot delay the first sample past it.
+    monkeypatch.setattr(sampler_module, "MIN_CPU_INTERVAL_S", 1.0)
+    process = child("while True: pass\n")
+    sampler = PsutilSampler()
+    first = sampler.sample({"busy": process.pid})
+    assert first.system.cpu_percent is None and "per_cpu" not in first.system.details
+    assert first.app.cpu_percent is None
+    assert first.scripts["busy"].cpu_percent is None
+    assert first.scripts["busy"].rss_bytes  # what needs no interval is there
+
+    def measured() -> bool:
+        reading = sampler.sample({"busy": process.pid})
+        return (
+            reading.system.cpu_percent is not None
+            and (reading.scripts["busy"].cpu_percent or 0) >= 60
+        )
+
+    wait_until(measured, what="the busy script near 100% CPU once measured long enough")
+
+
 def test_unreadable_figures_are_none_with_one_note(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(psutil, "disk_io_counters", lambda *a, **k: None)
 
@@ -83,10 +107,10 @@ def test_unreadable_figures_are_none_with_one_note(monkeypatch, caplog) -> None:
     with caplog.at_level(logging.INFO):
         first = sampler.sample({})
         second = sampler.sample({})
-    for reading in (first, second):
-        assert reading.system.disk_read_bytes_per_s is None
-        assert reading.system.swap_used_bytes is None
-        assert reading.system.cpu_percent is not None
+        for reading in (first, second):
+            assert reading.system.disk_read_bytes_per_s is None
+            assert reading.system.swap_used_bytes is None
+        wait_until(lambda: sampler.sample({}).system.cpu_percent is not None, what="CPU figure")
     notes = [r.message for r in caplog.records if "not available" in r.message]
     assert len(notes) == 2  # disk and swap, once each
 

@@ -15,7 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 
-from AppCode.core.domain.models import Script
+from AppCode.core.domain.ids import new_id
+from AppCode.core.domain.models import Batch, Execution, RunOptions, Script
+from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.infrastructure.data.database import create_database_engine
 from AppCode.infrastructure.data.migrations import SCHEMA_HEAD, VERSION_TABLE, Migrator
 from AppCode.infrastructure.data.orm import Base
@@ -73,3 +75,21 @@ def test_scripts_round_trip_on_postgres(engine: Engine) -> None:
     with SqlUnitOfWork(engine, factory) as uow:
         (found,) = uow.scripts.list(tag="t", search="数据")
         assert found.path == "/数据/a b.py" and found.created_at is not None
+
+
+def test_searches_ignore_the_case_of_every_letter_on_postgres(engine: Engine) -> None:
+    """As on SQLite (tests/integration/test_database.py): the same queries, the same rows."""
+    Migrator(engine).upgrade()
+    factory = unit_of_work_factory(engine)
+    batch = Batch(new_id(), RunOptions(jobs=1))
+    with SqlUnitOfWork(engine, factory) as uow:
+        uow.scripts.add(
+            Script(path="/x/Ünï.py", name="Ünï", description="", size=1, mtime=1.0, sha256="0")
+        )
+        uow.batches.add(batch, [Execution(new_id(), batch.id, 0, "/x/Ünï.py")])
+        uow.commit()
+    with SqlUnitOfWork(engine, factory) as uow:
+        assert [s.path for s in uow.scripts.list(search="üNÏ.PY")] == ["/x/Ünï.py"]
+        found = uow.executions.query(ExecutionFilter(script_contains="ÜNÏ"), limit=10)
+        assert [e.script_path for e in found] == ["/x/Ünï.py"]
+        assert [b.id for b in uow.batches.find(batch.id[:8].upper())] == [batch.id]

@@ -35,6 +35,7 @@ __all__ = [
     "FindingKind",
     "analyze",
     "batch_bottlenecks",
+    "execution_memory_limit",
     "memory_heaviest",
     "most_failing",
     "regressions",
@@ -244,8 +245,10 @@ def batch_bottlenecks(
     ``[batch.started_at, batch.finished_at]`` (each bound applied when set). When samples of
     several resolutions fall in that window (raw 1 s samples and 60 s aggregates of the same
     period), only the finest resolution is used so that no period is counted twice. Only
-    executions whose ``batch_id`` is the batch's count. Order: cpu_saturated, memory_pressure
-    (system, then scripts by peak), io_bound.
+    executions whose ``batch_id`` is the batch's count, each judged against the memory limit it
+    ran under (``execution_memory_limit``; ``memory_limit_bytes`` is the ``[sandbox]``
+    setting's, for executions the batch records none for). Order: cpu_saturated,
+    memory_pressure (system, then scripts by peak), io_bound.
     """
     window = _batch_samples(batch, samples)
     findings: list[Finding] = []
@@ -266,7 +269,7 @@ def batch_bottlenecks(
 
     findings.extend(_system_memory_pressure(window))
     own = [e for e in executions if e.batch_id == batch.id]
-    findings.extend(_memory_limit_pressure(own, memory_limit_bytes))
+    findings.extend(_memory_limit_pressure(batch, own, memory_limit_bytes))
 
     mean_iowait = _mean(_iowait(s) for s in window)
     if (
@@ -343,36 +346,61 @@ def _system_memory_pressure(window: Sequence[MetricSample]) -> list[Finding]:
 
 
 def _memory_limit_pressure(
-    executions: Sequence[Execution], memory_limit_bytes: int | None
+    batch: Batch, executions: Sequence[Execution], default_limit_bytes: int | None
 ) -> list[Finding]:
-    if memory_limit_bytes is None or memory_limit_bytes <= 0:
-        return []
-    peaks: dict[str, int] = {}
+    """Scripts whose peak came within ``MEMORY_LIMIT_FRACTION`` of the memory limit they ran
+    under (see ``execution_memory_limit``); per script, the run closest to its limit."""
+    closest: dict[str, tuple[float, int, int]] = {}  # path -> (fraction, peak, limit)
     for e in executions:
-        if e.memory_peak_bytes is not None:
-            peaks[e.script_path] = max(peaks.get(e.script_path, 0), e.memory_peak_bytes)
-    near = sorted(
-        (
-            (path, peak)
-            for path, peak in peaks.items()
-            if peak >= MEMORY_LIMIT_FRACTION * memory_limit_bytes
-        ),
-        key=lambda r: (-r[1], r[0]),
-    )
+        limit = execution_memory_limit(batch, e, default_limit_bytes)
+        if e.memory_peak_bytes is None or limit is None:
+            continue
+        fraction = e.memory_peak_bytes / limit
+        best = closest.get(e.script_path)
+        if fraction >= MEMORY_LIMIT_FRACTION and (best is None or fraction > best[0]):
+            closest[e.script_path] = (fraction, e.memory_peak_bytes, limit)
     findings = []
-    for path, peak in near:
-        fraction = peak / memory_limit_bytes
+    for path, (fraction, peak, limit) in sorted(closest.items(), key=lambda r: (-r[1][1], r[0])):
         message = (
             f"{_name(path)} peaked at {_bytes(peak)}, {_percent(fraction * 100)} of the "
-            f"{_bytes(memory_limit_bytes)} memory limit."
+            f"{_bytes(limit)} memory limit."
         )
         figures: dict[str, Figure] = {
             "peak_bytes": peak,
-            "memory_limit_bytes": memory_limit_bytes,
+            "memory_limit_bytes": limit,
             "limit_fraction": fraction,
         }
         findings.append(Finding("memory_pressure", path, message, figures))
     return findings
+
+
+def execution_memory_limit(
+    batch: Batch, execution: Execution, default_limit_bytes: int | None
+) -> int | None:
+    """The memory limit (bytes) ``execution`` ran under, None for none.
+
+    An execution that ran without a sandbox (its ``sandbox`` says policy "off") had none. One
+    that ran under the batch's policy had the limit of the resolved policy stored with the
+    batch (``RunOptions.sandbox``: ``--memory-limit``, a policy file's ``memory_limit_mb``);
+    0 there means none. Otherwise (a script pinned to another policy, a batch stored before
+    the resolved policy was kept) ``default_limit_bytes``: the ``[sandbox]`` setting's.
+    """
+    ran_under = (execution.sandbox or {}).get("policy")
+    if ran_under == "off":
+        return None
+    record = batch.options.sandbox
+    if record is not None and ran_under in (None, record.get("name")):
+        if record.get("level") == "off":
+            return None
+        limit_mb = record.get("memory_limit_mb")
+        if isinstance(limit_mb, bool) or not isinstance(limit_mb, int):
+            return _positive(default_limit_bytes)
+        return limit_mb * 1024 * 1024 if limit_mb > 0 else None
+    return _positive(default_limit_bytes)
+
+
+def _positive(value: int | None) -> int | None:
+    return value if value is not None and value > 0 else None
 
 
 def _batch_samples(batch: Batch, samples: Sequence[MetricSample]) -> list[MetricSample]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ import sqlalchemy.exc
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from AppCode.core.domain.errors import DatabaseError
+from AppCode.core.domain.errors import ConfigurationError, DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -31,31 +32,53 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_database_engine(url: str) -> Engine:
-    """Create the engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create the engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and a
+    Unicode ``lower()``.
+
+    A URL that cannot be parsed, or names a database or driver SQLAlchemy does not know or
+    cannot load here, is a ``ConfigurationError`` (nothing has been connected to yet); whether
+    the server answers is only found out when the engine first connects."""
     try:
         parsed = make_url(url)
-    except sqlalchemy.exc.ArgumentError as exc:
-        raise DatabaseError(
-            f"[database] url {url!r} is not a valid database URL: {exc}",
-            hint="Use a SQLAlchemy URL such as postgresql+psycopg://user@host/db, "
-            "or leave it empty for the built-in SQLite file.",
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
+        raise ConfigurationError(
+            f"[database] url {_without_password(url)!r} is not a valid database URL ({exc})",
+            hint=_URL_HINT,
         ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     try:
         engine = create_engine(url, **kwargs)
-    except (sqlalchemy.exc.ArgumentError, ImportError) as exc:
-        raise DatabaseError(
-            f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}",
-            hint="Install the database driver the URL names, or fix the URL.",
+    except (sqlalchemy.exc.ArgumentError, ImportError, ValueError) as exc:
+        # ArgumentError: an unknown database or driver; ImportError: a driver that is not
+        # installed; ValueError: a query parameter the driver cannot read.
+        raise ConfigurationError(
+            f"[database] url {parsed.render_as_string(hide_password=True)!r} cannot be used: {exc}",
+            hint="Install the database driver the URL names, or fix the URL. " + _URL_HINT,
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connection)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+_URL_HINT = (
+    "Set [database] url in the config file (or SCRIPTBATCH_DATABASE__URL) to a SQLAlchemy URL "
+    "such as postgresql+psycopg://user@host/db, or leave it empty for the built-in SQLite file."
+)
+
+
+def _without_password(url: str) -> str:
+    """``url`` with its user and password hidden, for a URL SQLAlchemy could not parse (and so
+    cannot hide the password of): everything from ``//`` to the last ``@``."""
+    return re.sub(r"//.*@", "//***@", url)
+
+
+def _sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's own lower() (which ILIKE compiles to) and LIKE fold ASCII letters only, so a
+    # search for "ünï" would miss "Ünï.py"; Python's str.lower folds every letter, as
+    # PostgreSQL's lower() does in a UTF-8 locale.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     try:
         # WAL + synchronous=NORMAL: readers never block the writer and a commit costs ~60 us
@@ -67,6 +90,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
     finally:
         cursor.close()
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def describe(engine: Engine) -> str:

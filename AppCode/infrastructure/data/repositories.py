@@ -59,7 +59,9 @@ class SqlScriptRepository:
         if tag:
             query = query.where(ScriptRow.tags.any(ScriptTagRow.tag == tag))
         if search:
-            pattern = f"%{_escape_like(search.lower())}%"
+            # ILIKE folds case on both sides, every letter on PostgreSQL and, with the Unicode
+            # lower() that database.py gives each SQLite connection, on SQLite too.
+            pattern = f"%{_escape_like(search)}%"
             query = query.where(
                 or_(
                     ScriptRow.name.ilike(pattern, escape="\\"),
@@ -131,6 +133,13 @@ def _escape_like(text: str) -> str:
 
 # -- batches and executions -----------------------------------------------------------------
 
+
+def _id_prefix(text: str) -> str:
+    """Ids are lower case (``new_id``); a prefix matches them in any case, on PostgreSQL (whose
+    LIKE minds case) as on SQLite (whose LIKE does not, for ASCII)."""
+    return text.lower()
+
+
 _FINAL_STATUSES = [s.value for s in ExecutionStatus if s.is_final]
 _PREFIX_MATCHES = 5
 
@@ -162,7 +171,9 @@ class SqlBatchRepository:
         return _batch(row) if row else None
 
     def find(self, id_or_prefix: str) -> list[Batch]:
-        query = select(BatchRow).where(BatchRow.id.startswith(id_or_prefix, autoescape=True))
+        query = select(BatchRow).where(
+            BatchRow.id.startswith(_id_prefix(id_or_prefix), autoescape=True)
+        )
         return [_batch(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
 
     def recent(self, limit: int = 50) -> list[Batch]:
@@ -198,7 +209,7 @@ class SqlExecutionRepository:
 
     def find(self, id_or_prefix: str) -> list[Execution]:
         query = select(ExecutionRow).where(
-            ExecutionRow.id.startswith(id_or_prefix, autoescape=True)
+            ExecutionRow.id.startswith(_id_prefix(id_or_prefix), autoescape=True)
         )
         return [_execution(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
 

@@ -19,9 +19,19 @@ from AppCode.core.domain.models import MetricSample, ProcessFigures, SystemReadi
 
 log = logging.getLogger(__name__)
 
+# The shortest time a CPU percentage is measured over: the shortest sampling interval the
+# settings allow ([monitoring] interval_s >= 0.05), so that regular samples always have one.
+MIN_CPU_INTERVAL_S = 0.05
+
 
 class PsutilSampler:
-    """Keeps the psutil objects between calls: CPU percentages are measured since the last one."""
+    """Keeps the psutil objects between calls: CPU percentages are measured since the last one.
+
+    A CPU figure is only given when it was measured over at least ``MIN_CPU_INTERVAL_S``:
+    psutil's percentages are averages since the previous call, and over a few milliseconds
+    (the first sample, taken just after the sampler was made; a process seen for the first
+    time) they read 0% or 100% whatever the load. Such a sample has no CPU figure (None), and
+    the next one measures over the whole time since."""
 
     def __init__(self) -> None:
         self._me = psutil.Process()
@@ -29,7 +39,9 @@ class PsutilSampler:
         psutil.cpu_percent(None, percpu=True)
         self._times_percent_ok = True
         self._cpu_times_percent()  # starts the measurement
+        self._cpu_since = time.monotonic()  # when the system and app measurements started
         self._processes: dict[int, psutil.Process] = {}
+        self._process_cpu_since: dict[int, float] = {}  # pid -> when its measurement started
         self._last_disk: tuple[float, int, int] | None = None
         self._proc_children = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
         self._noted: set[str] = set()
@@ -37,19 +49,25 @@ class PsutilSampler:
     def sample(self, scripts: Mapping[str, int]) -> SystemReading:
         """System figures now, and each script's tree for ``{execution_id: pid}``."""
         now = datetime.now(UTC)
-        per_cpu = tuple(float(x) for x in psutil.cpu_percent(None, percpu=True))
-        cpu = sum(per_cpu) / len(per_cpu) if per_cpu else None
+        measure_cpu = time.monotonic() - self._cpu_since >= MIN_CPU_INTERVAL_S
+        if measure_cpu:
+            self._cpu_since = time.monotonic()
+            per_cpu = tuple(float(x) for x in psutil.cpu_percent(None, percpu=True))
+            cpu = sum(per_cpu) / len(per_cpu) if per_cpu else None
+            iowait = self._cpu_times_percent()
+        else:
+            per_cpu, cpu, iowait = (), None, None
         memory = psutil.virtual_memory()
         swap_used, swap_percent = self._swap()
         read_rate, write_rate = self._disk_rates()
-        iowait = self._cpu_times_percent()
         trees = self._trees(scripts)
         script_figures = {eid: self._figures(procs) for eid, procs in trees.items()}
         details: dict[str, object] = {
-            "per_cpu": list(per_cpu),
             "memory_available_bytes": int(memory.available),
             "swap_percent": swap_percent,
         }
+        if per_cpu:
+            details["per_cpu"] = list(per_cpu)
         if iowait is not None:
             details["iowait_percent"] = iowait
         system = MetricSample(
@@ -66,7 +84,7 @@ class PsutilSampler:
         )
         return SystemReading(
             system=system,
-            app=self._app_figures(),
+            app=self._app_figures(measure_cpu),
             scripts=script_figures,
         )
 
@@ -111,11 +129,11 @@ class PsutilSampler:
         value = getattr(times, "iowait", None)
         return None if value is None else float(value)
 
-    def _app_figures(self) -> ProcessFigures:
+    def _app_figures(self, measure_cpu: bool) -> ProcessFigures:
         try:
             with self._me.oneshot():
                 return ProcessFigures(
-                    cpu_percent=float(self._me.cpu_percent(None)),
+                    cpu_percent=float(self._me.cpu_percent(None)) if measure_cpu else None,
                     rss_bytes=int(self._me.memory_info().rss),
                     processes=1,
                     threads=int(self._me.num_threads()),
@@ -131,6 +149,7 @@ class PsutilSampler:
         children() would scan the whole table once per script: 80% of a sample's cost)."""
         if not scripts:
             self._processes.clear()
+            self._process_cpu_since.clear()
             return {}
         children = _children_from_proc(scripts.values()) if self._proc_children else None
         if children is None:
@@ -158,20 +177,27 @@ class PsutilSampler:
                     except psutil.Error:
                         continue
                     self._processes[pid] = process
+                    self._process_cpu_since[pid] = time.monotonic()
                 procs.append(process)
                 alive.add(pid)
             trees[execution_id] = procs
         for pid in set(self._processes) - alive:
             del self._processes[pid]
+            del self._process_cpu_since[pid]
         return trees
 
-    @staticmethod
-    def _figures(processes: list[psutil.Process]) -> ProcessFigures:
-        cpu, rss, count = 0.0, 0, 0
+    def _figures(self, processes: list[psutil.Process]) -> ProcessFigures:
+        """A tree's figures; its CPU sums the processes measured long enough (None when none
+        was: the script has just started)."""
+        cpu: float | None = None
+        rss, count = 0, 0
         for process in processes:
             try:
                 with process.oneshot():
-                    cpu += float(process.cpu_percent(None))
+                    started = self._process_cpu_since[process.pid]
+                    if time.monotonic() - started >= MIN_CPU_INTERVAL_S:
+                        cpu = (cpu or 0.0) + float(process.cpu_percent(None))
+                        self._process_cpu_since[process.pid] = time.monotonic()
                     rss += int(process.memory_info().rss)
                     count += 1
             except psutil.Error:
