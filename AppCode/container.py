@@ -212,7 +212,7 @@ class Container(containers.DeclarativeContainer):
     database = providers.Resource(_database_engine, database_url)
     migrator = providers.Singleton(Migrator, database)
     session_factory = providers.Singleton(unit_of_work_factory, database)
-    uow = providers.Factory(SqlUnitOfWork, database, session_factory)
+    uow = providers.Factory(SqlUnitOfWork, database, session_factory, data_dir.provided.runs)
 
     access = providers.Singleton(SessionAccess, uow.provider, settings.provided.auth)
     user_service = providers.Singleton(UserService, uow.provider, access)

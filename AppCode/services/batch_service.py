@@ -454,7 +454,10 @@ class BatchService:
     def prune(self, older_than: timedelta) -> PruneReport:
         """Delete finished executions older than ``older_than`` with their log files, in one
         transaction per chunk of 500 so a huge history never holds a long lock."""
-        cutoff = datetime.now(UTC) - older_than
+        try:
+            cutoff = datetime.now(UTC) - older_than
+        except OverflowError:  # older than the calendar: nothing is
+            return PruneReport()
         report = PruneReport()
         while True:
             with self._uow() as uow:

@@ -28,12 +28,11 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     if not text.strip():
         raise ValueError("the time is empty; use a duration (10m, 12h, 7d) or a date")
-    try:
-        return now - parse_duration(text)
-    except OverflowError:
-        raise ValueError(f"{text!r} reaches back before the year 1") from None
-    except ValueError:
-        pass
+    if _DURATION.match(text):
+        try:
+            return now - parse_duration(text)
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -199,6 +200,30 @@ def test_prune_from_the_cli(cli: CliRunner, tmp_path: Path, data_home: Path) -> 
     assert result.returncode == 0 and "deleted 1 executions and 1 log files" in result.stdout
     assert json.loads(cli("history", "--json").stdout) == []
     assert cli("history", "prune", "--older-than", "soon").returncode == 2
+    far = cli("history", "prune", "--older-than", "1000000d")  # before the calendar: none
+    assert far.returncode == 0 and "deleted 0 executions" in far.stdout, far.stderr
+
+
+def test_a_copied_data_dir_reads_and_prunes_only_its_own_logs(
+    cli: CliRunner, tmp_path: Path, data_home: Path
+) -> None:
+    """Logs are found under the data directory in use, whatever path was stored: a copy (or a
+    restore elsewhere) must not show nor delete the original's files."""
+    write_script(tmp_path / "s" / "ok.py", "print('original')\n")
+    ran = json.loads(cli("run", str(tmp_path / "s"), "--json").stdout)["executions"][0]
+    copy = tmp_path / "copy"
+    shutil.copytree(data_home, copy)
+    (copy / "runs" / ran["batch_id"] / f"{ran['id']}.log").write_text("the copy\n")
+    in_copy = {"SCRIPTBATCH_HOME": str(copy)}
+
+    shown = cli("show", ran["id"], "--log", env=in_copy)
+    assert shown.stdout == "the copy\n"
+    listed = json.loads(cli("history", "--json", env=in_copy).stdout)
+    assert listed[0]["log_path"] == str(copy / "runs" / ran["batch_id"] / f"{ran['id']}.log")
+    pruned = cli("history", "prune", "--older-than", "0d", env=in_copy)
+    assert "deleted 1 executions and 1 log files" in pruned.stdout, pruned.stderr
+    assert Path(ran["log_path"]).read_text() == "original\n"  # the original's log is intact
+    assert cli("show", ran["id"], "--log").stdout == "original\n"
 
 
 def start_cli_run(data_home: Path, *args: str) -> subprocess.Popen[str]:

@@ -40,3 +40,12 @@ def test_since_out_of_range_or_nonsense_is_a_value_error(text: str) -> None:
 def test_an_empty_text_is_said_to_be_empty(parse, text: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="is empty"):
         parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("99999999999999d", "too long a duration"), ("9999999d", "before the year 1")],
+)
+def test_since_says_why_a_duration_does_not_fit(text: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        parse_since(text)

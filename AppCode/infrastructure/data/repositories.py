@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -200,18 +201,25 @@ class SqlBatchRepository:
 
 
 class SqlExecutionRepository:
-    def __init__(self, session: Session) -> None:
+    """``runs_dir``: this data directory's ``runs/``, where an execution's log is read from
+    (see ``_execution``); None keeps the stored path (the result writer only writes)."""
+
+    def __init__(self, session: Session, runs_dir: str | None = None) -> None:
         self._session = session
+        self._runs_dir = runs_dir
 
     def get(self, execution_id: str) -> Execution | None:
         row = self._session.get(ExecutionRow, execution_id)
-        return _execution(row) if row else None
+        return _execution(row, self._runs_dir) if row else None
 
     def find(self, id_or_prefix: str) -> list[Execution]:
         query = select(ExecutionRow).where(
             ExecutionRow.id.startswith(_id_prefix(id_or_prefix), autoescape=True)
         )
-        return [_execution(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
+        return [
+            _execution(r, self._runs_dir)
+            for r in self._session.scalars(query.limit(_PREFIX_MATCHES))
+        ]
 
     def of_batch(self, batch_id: str) -> list[Execution]:
         query = (
@@ -219,7 +227,7 @@ class SqlExecutionRepository:
             .where(ExecutionRow.batch_id == batch_id)
             .order_by(ExecutionRow.sequence)
         )
-        return [_execution(r) for r in self._session.scalars(query)]
+        return [_execution(r, self._runs_dir) for r in self._session.scalars(query)]
 
     def query(
         self, where: ExecutionFilter, *, limit: int, after: str | None = None
@@ -232,7 +240,7 @@ class SqlExecutionRepository:
                 < tuple_(cursor.scalar_subquery(), after)
             )
         query = query.order_by(ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
-        return [_execution(r) for r in self._session.scalars(query.limit(limit))]
+        return [_execution(r, self._runs_dir) for r in self._session.scalars(query.limit(limit))]
 
     def count(self, where: ExecutionFilter) -> int:
         return int(self._session.scalar(_filtered(select(func.count(ExecutionRow.id)), where)) or 0)
@@ -304,7 +312,7 @@ class SqlExecutionRepository:
             .order_by(ExecutionRow.created_at)
             .limit(limit)
         )
-        return [_execution(r) for r in self._session.scalars(query)]
+        return [_execution(r, self._runs_dir) for r in self._session.scalars(query)]
 
     def delete(self, execution_ids: Sequence[str]) -> None:
         if not execution_ids:
@@ -792,7 +800,14 @@ def execution_values(e: Execution, now: datetime) -> dict[str, Any]:
     }
 
 
-def _execution(row: ExecutionRow) -> Execution:
+def _execution(row: ExecutionRow, runs_dir: str | None = None) -> Execution:
+    """An execution as stored, its log where this data directory keeps it: a log is always
+    ``runs/<batch>/<execution>.log``, and the data directory may have been moved, copied or
+    restored elsewhere since the path was stored (reading or pruning the stored path would
+    reach another data directory's file)."""
+    log_path = row.log_path
+    if log_path and runs_dir:
+        log_path = os.path.join(runs_dir, row.batch_id, f"{row.id}.log")
     return Execution(
         id=row.id,
         batch_id=row.batch_id,
@@ -813,7 +828,7 @@ def _execution(row: ExecutionRow) -> Execution:
         error_type=row.error_type,
         error_message=row.error_message,
         output_bytes=row.output_bytes,
-        log_path=row.log_path,
+        log_path=log_path,
         worker=row.worker,
         sandbox=row.sandbox,
         pid=row.pid,

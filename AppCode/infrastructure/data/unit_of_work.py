@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 from typing import Self
 
@@ -28,15 +29,22 @@ class SqlUnitOfWork:
     Driver errors leave the block as ``DatabaseError`` naming the database.
     """
 
-    def __init__(self, engine: Engine, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        session_factory: sessionmaker[Session],
+        runs_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """``runs_dir``: the data directory's ``runs/``, where executions' logs are read."""
         self._engine = engine
         self._session_factory = session_factory
+        self._runs_dir = os.fspath(runs_dir) if runs_dir is not None else None
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.scripts = SqlScriptRepository(self.session)
         self.batches = SqlBatchRepository(self.session)
-        self.executions = SqlExecutionRepository(self.session)
+        self.executions = SqlExecutionRepository(self.session, self._runs_dir)
         self.metrics = SqlMetricsRepository(self.session)
         self.backups = SqlBackupRepository(self.session)
         self.users = SqlUserRepository(self.session)
