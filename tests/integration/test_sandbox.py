@@ -639,6 +639,30 @@ def test_harmless_scripts_succeed_under_every_policy(
             assert (folder / "result.txt").read_text() == "done"
 
 
+@needs_kernel_layers
+@pytest.mark.parametrize("method", METHODS)
+def test_a_module_imported_from_another_folder_runs_without_its_bytecode_cache(
+    hostile: Hostile, method: str
+) -> None:
+    """Python writes a module's bytecode cache beside it, and goes on without when it cannot:
+    a module imported from a folder the run may not write is no violation."""
+    (hostile.outside / "shared_helper.py").write_text("VALUE = 42\n")
+    case = Case(
+        "imports_from_another_folder",
+        """\
+        import sys
+        sys.dont_write_bytecode = False  # whatever PYTHONDONTWRITEBYTECODE says
+        sys.path.insert(0, OUTSIDE)
+        import shared_helper
+        print("helper", shared_helper.VALUE)
+        """,
+        S.SUCCEEDED,
+        check=_output_contains(b"helper 42"),
+    )
+    _assert_clean(hostile.run([case], policy="standard", method=method))
+    assert not (hostile.outside / "__pycache__").exists()
+
+
 # -- resource limits ------------------------------------------------------------------------------
 
 

@@ -762,6 +762,8 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
             isinstance(flags, int) and flags & write_flags
         ):
             writing = True
+        if writing:
+            bytecode_cache(target, "writing")
         if protected and (writing or readable is not None):
             verb = "writing" if writing else "reading"
             if inside(target, protected):
@@ -797,6 +799,15 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
         head, _, tail = text.rstrip("/").rpartition("/")
         return realpath(head or ("/" if text.startswith("/") else ".")) + "/" + tail
 
+    def bytecode_cache(target: str, what: str) -> None:
+        """Python writing a module's bytecode cache where the run may not write (a module
+        imported from another folder): refused without counting as a violation, as Python
+        itself goes on without the cache when the write fails."""
+        parent, _, leaf = target.rpartition("/")
+        cache = leaf == "__pycache__" or (parent.endswith("/__pycache__") and ".pyc" in leaf)
+        if cache and (inside(target, protected) or not inside(target, writable)):
+            raise error(f"{what} {target} denied (the bytecode cache; Python goes on without)")
+
     def check_write(path: object, dir_fd: object, what: str, follow: bool) -> None:
         try:
             target = resolve(path, dir_fd, follow)
@@ -804,6 +815,7 @@ def _install_guard(policy: dict, report) -> None:  # type: ignore[no-untyped-def
             return
         if target is None:
             return
+        bytecode_cache(target, what)
         if inside(target, protected):
             app_data(what, target)
         if not inside(target, writable):
