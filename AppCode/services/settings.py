@@ -15,14 +15,17 @@ import json
 import os
 import tomllib
 import typing
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.utils.resources import bundled_path
+
+if TYPE_CHECKING:
+    import tomlkit
 
 __all__ = [
     "ENV_PREFIX",
@@ -198,32 +201,94 @@ def load_settings(user_file: Path | None, *, must_exist: bool = False) -> Settin
 def save_user_settings(user_file: Path, settings: Settings) -> None:
     """Write the keys of ``settings`` that differ from the defaults to ``user_file``.
 
-    A key set by an environment variable keeps what the file had: the variable's value is
-    for this run, not something the user saved. The file is replaced atomically, so a crash
-    never leaves half a config behind.
+    The file is edited, not rewritten: the user's comments, the order of the keys and the
+    keys that did not change stay as they were; a changed key keeps its comment, a key set back
+    to its default is removed. A key set by an environment variable keeps what the file had:
+    the variable's value is for this run, not something the user saved. The file is replaced
+    atomically, so a crash never leaves half a config behind.
     """
+    import tomlkit  # here: it costs every CLI command ~30 ms, and only saving needs it
+
     defaults = _read_toml(default_config_file())
-    existing = _read_toml(user_file) if user_file.is_file() else {}
-    current = settings.model_dump(mode="json")
-    changed: dict[str, Any] = {}
-    for section, values in current.items():
-        diff = {}
-        for key, value in values.items():
-            if f"{ENV_PREFIX}{section.upper()}{_ENV_DELIMITER}{key.upper()}" in os.environ:
-                if key in existing.get(section, {}):
-                    diff[key] = existing[section][key]
-            elif defaults.get(section, {}).get(key) != value:
-                diff[key] = value
-        if diff:
-            changed[section] = diff
+    if user_file.is_file():
+        document = _read_document(user_file)
+    else:
+        document = tomlkit.document()
+        document.add(tomlkit.comment(_NEW_FILE_HEADER))
+        document.add(tomlkit.nl())
+    environment = {name.upper() for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    _update_table(document, settings.model_dump(mode="json"), defaults, ENV_PREFIX, environment)
     user_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = user_file.with_name(user_file.name + ".tmp")
-    tmp.write_text(
-        "# ScriptBatch user settings: only the keys that differ from the defaults.\n"
-        + tomli_w.dumps(changed),
-        encoding="utf-8",
-    )
+    tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
     os.replace(tmp, user_file)
+
+
+_NEW_FILE_HEADER = "ScriptBatch user settings: only the keys that differ from the defaults."
+
+
+def _read_document(path: Path) -> tomlkit.TOMLDocument:
+    """``path`` as an editable TOML document (comments and layout kept)."""
+    import tomlkit.exceptions
+
+    _read_toml(path)  # the same errors as loading it
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.ParseError as exc:  # tomllib took it; tomlkit is stricter
+        raise ConfigurationError(
+            f"{path} cannot be edited: {exc}",
+            hint="Fix the line named above; see config/default.toml for the format.",
+        ) from None
+
+
+def _update_table(
+    table: MutableMapping[str, Any],
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    env_prefix: str,
+    environment: set[str],
+) -> None:
+    """Make ``table`` (a part of the user's file) hold each of ``values`` that differs from
+    ``defaults``, touching only the keys whose value changes. ``env_prefix`` + a key is the
+    environment variable that would set it."""
+    import tomlkit
+
+    for key, value in values.items():
+        name = f"{env_prefix}{key}".upper()
+        if name in environment:
+            continue  # set for this run only
+        default = defaults.get(key)
+        present = table.get(key)
+        if isinstance(value, dict):
+            if not isinstance(present, MutableMapping):
+                if value == default or not value:
+                    continue
+                present = table[key] = tomlkit.table()
+            inner_defaults = default if isinstance(default, dict) else {}
+            _update_table(present, value, inner_defaults, name + _ENV_DELIMITER, environment)
+            if not present and not _has_comments(present):
+                del table[key]
+        elif key in table:
+            if _plain(present) == value:
+                continue  # the user's own line, as it was
+            if value == default:
+                del table[key]
+            else:
+                table[key] = value  # keeps the line's comment
+        elif value != default:
+            table[key] = value
+
+
+def _plain(item: Any) -> Any:
+    unwrap = getattr(item, "unwrap", None)
+    return unwrap() if callable(unwrap) else item
+
+
+def _has_comments(table: MutableMapping[str, Any]) -> bool:
+    import tomlkit.items
+
+    body = getattr(getattr(table, "value", None), "body", [])
+    return any(isinstance(item, tomlkit.items.Comment) for _key, item in body)
 
 
 def _apply_environment(settings: Settings) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import QModelIndex, Qt, QUrl
+from PyQt5.QtGui import QFont
+from PyQt5.QtWidgets import QWidget
 from sqlalchemy import text
 
 from AppCode.core.domain.ids import new_id
@@ -18,7 +20,7 @@ from AppCode.ui.viewmodels.history_viewmodel import (
     ExecutionDetailsViewModel,
     HistoryViewModel,
 )
-from AppCode.ui.views.history_view import HistoryView
+from AppCode.ui.views.history_view import COL_ARGS, COL_SCRIPT, HistoryView
 from AppCode.ui.widgets.formatting import STDERR_COLOUR
 from tests.conftest import write_script
 
@@ -170,7 +172,8 @@ def test_the_viewmodel_filters_by_status_script_batch_and_dates(qtbot, container
     with qtbot.waitSignal(vm.error_occurred, timeout=TIMEOUT):
         vm.set_batch_ref("zzzz")
     assert vm.executions == [] and not vm.can_fetch_more and vm.count == 0
-    assert "no batch with id 'zzzz'" in errors[0] and "Traceback" not in errors[0]
+    assert errors[0].startswith("No batch has the id “zzzz” or an id starting with it.")
+    assert "scriptbatch" not in errors[0] and "Traceback" not in errors[0]
 
     with qtbot.waitSignal(vm.reset, timeout=TIMEOUT):
         vm.set_filter()
@@ -278,6 +281,30 @@ def test_the_table_shows_status_error_and_batch_tooltip(qtbot, container, histor
     view.batch_edit.setText("zzzz")
     qtbot.waitUntil(view.error_label.isVisible, timeout=TIMEOUT)
     assert "zzzz" in view.error_label.text()
+    assert "scriptbatch" not in view.error_label.text()  # no command-line advice in the GUI
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.6])
+def test_headers_and_cells_are_not_cut(qtbot, container, tmp_path, scale: float) -> None:  # type: ignore[no-untyped-def]
+    """At the default font and a larger one, every column fits its header, and the columns
+    whose texts have a known form (dates, statuses, numbers) fit every loaded row."""
+    run_batch(container, tmp_path)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    font = QFont(parent.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    parent.setFont(font)
+    vm = HistoryViewModel(container.history_service())
+    view = HistoryView(vm, lambda _id: None, parent)
+    parent.resize(1200, 500)
+    parent.show()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=TIMEOUT)
+    header, table = view.table.horizontalHeader(), view.table
+    for column in range(view.model.columnCount() - 1):  # the last one stretches
+        title = view.model.headerData(column, Qt.Horizontal)
+        assert header.sectionSize(column) >= header.sectionSizeHint(column), title
+        if column not in (COL_SCRIPT, COL_ARGS):  # long paths are elided by design
+            assert header.sectionSize(column) >= table.sizeHintForColumn(column), title
 
 
 def test_double_click_or_enter_opens_the_execution(qtbot, history_view) -> None:  # type: ignore[no-untyped-def]
@@ -353,9 +380,22 @@ def test_the_execution_dialog_reports_errors_inline(qtbot, container) -> None:  
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(dialog.error_label.isVisible, timeout=TIMEOUT)
-    assert "no execution with id 'nosuchid'" in dialog.error_label.text()
+    assert "There is no execution with the id “nosuchid”" in dialog.error_label.text()
+    assert "scriptbatch" not in dialog.error_label.text()
     assert "Traceback" not in dialog.error_label.text()
     assert dialog.output.toPlainText() == ""
+
+
+def test_a_deleted_log_is_explained_without_command_line_advice(qtbot, container, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, runs = run_batch(container, tmp_path)
+    ok = next(e for e in runs if e.script_path.endswith("ok.py"))
+    Path(ok.log_path).unlink()  # it printed something: its output is gone
+    vm = ExecutionDetailsViewModel(container.history_service())
+    with qtbot.waitSignal(vm.error_occurred, timeout=TIMEOUT) as error:
+        vm.load(ok.id)
+    assert error.args[0].startswith(f"The output of execution {ok.id} is gone")
+    assert "pruned from the history" in error.args[0]
+    assert "'history prune'" not in error.args[0] and "scriptbatch" not in error.args[0]
 
 
 def test_opening_a_log_that_is_not_there_says_so(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

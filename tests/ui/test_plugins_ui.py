@@ -22,6 +22,7 @@ from PyQt5.QtWidgets import (
 
 from AppCode.container import install_examples
 from AppCode.core.domain.models import User
+from AppCode.services.settings import load_settings
 from AppCode.ui.app import _build_window
 from AppCode.ui.dialogs.plugins_dialog import PluginsDialog, field_kind
 from AppCode.ui.viewmodels.plugins_viewmodel import PluginsViewModel
@@ -218,6 +219,83 @@ def test_an_invalid_setting_is_shown_and_not_saved_a_valid_one_is(  # type: igno
     with qtbot.waitSignal(plugins_vm.plugins_changed, timeout=TIMEOUT_MS):
         plugins_vm.refresh()
     assert form.editor("smtp_host").text() == "smtp.example.org"  # type: ignore[attr-defined]
+
+
+def test_a_refused_setting_is_explained_by_the_fields_titles_below_the_form(  # type: ignore[no-untyped-def]
+    qtbot, dialog: PluginsDialog, plugins_vm: PluginsViewModel
+) -> None:
+    dialog.select("email_notify")
+    form = dialog.form
+    assert form is not None
+    form.editor("enabled").setChecked(True)  # type: ignore[attr-defined]
+    form.editor("smtp_host").setText("")  # type: ignore[attr-defined]
+    form.editor("sender").setText("not-an-email")  # type: ignore[attr-defined]
+    with qtbot.waitSignal(plugins_vm.configure_failed, timeout=TIMEOUT_MS) as refused:
+        dialog.save_button.click()
+    assert refused.args[2] == ["smtp_host", "sender"]
+    qtbot.waitUntil(dialog.form_error.isVisible, timeout=TIMEOUT_MS)
+    lines = dialog.form_error.text().splitlines()
+    assert lines[0] == "SMTP server: must not be empty."
+    assert lines[1].startswith("From: 'not-an-email' is not a single email address")
+    assert len(lines) == 2
+    for internal in ("smtp_host", "sender", "recipients", "Value error", "String should"):
+        assert internal not in dialog.form_error.text()
+
+    # The message has its own space: below the form, above the button, all of it shown.
+    def place(widget):  # type: ignore[no-untyped-def]
+        return widget.rect().translated(widget.mapTo(dialog, widget.rect().topLeft()))
+
+    error, scroll = place(dialog.form_error), place(dialog.scroll)
+    button = place(dialog.save_button)
+    assert not error.intersects(scroll) and not error.intersects(button)
+    assert scroll.bottom() < error.top() and error.bottom() < button.top()
+    width = dialog.form_error.width()
+    assert dialog.form_error.height() >= dialog.form_error.heightForWidth(width)
+
+    # A check of the settings together names no field: said as a sentence.
+    form.editor("smtp_host").setText("smtp.example.org")  # type: ignore[attr-defined]
+    form.editor("sender").setText("scriptbatch@example.org")  # type: ignore[attr-defined]
+    with qtbot.waitSignal(plugins_vm.configure_failed, timeout=TIMEOUT_MS) as refused:
+        dialog.save_button.click()
+    assert refused.args[1:] == ["Sending is enabled but no recipient (To address) is set.", []]
+
+
+USER_CONFIG = """# nightly box: ask Bob before changing anything
+[execution]
+jobs = 3  # three!
+
+[plugins.email_notify]
+smtp_host = "mail.example.com"  # the relay
+recipients = ["ops@example.com"]
+"""
+
+
+@pytest.fixture
+def commented_config(data_home: Path) -> Path:
+    """A hand-written config.toml, there before the app starts."""
+    data_home.mkdir(parents=True, exist_ok=True)
+    config = data_home / "config.toml"
+    config.write_text(USER_CONFIG, encoding="utf-8")
+    return config
+
+
+def test_saving_plugin_settings_keeps_the_users_comments(  # type: ignore[no-untyped-def]
+    qtbot, commented_config: Path, dialog: PluginsDialog, plugins_vm: PluginsViewModel
+) -> None:
+    dialog.select("email_notify")
+    form = dialog.form
+    assert form is not None
+    assert form.editor("smtp_host").text() == "mail.example.com"  # type: ignore[attr-defined]
+    form.editor("smtp_port").setValue(2525)  # type: ignore[attr-defined]
+    with qtbot.waitSignal(plugins_vm.configured, timeout=TIMEOUT_MS):
+        dialog.save_button.click()
+    text = commented_config.read_text(encoding="utf-8")
+    assert text.startswith(USER_CONFIG.split("recipients")[0])  # comments, order, values
+    assert 'recipients = ["ops@example.com"]' in text and "smtp_port = 2525" in text
+    assert "ScriptBatch user settings" not in text  # no header of its own
+    reloaded = load_settings(commented_config)
+    assert reloaded.execution.jobs == 3
+    assert reloaded.plugins.model_extra["email_notify"]["smtp_port"] == 2525
 
 
 def test_a_viewer_sees_plugins_but_cannot_switch_them(  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
-from AppCode.services.settings import default_config_file, save_user_settings
+from AppCode.core.domain.errors import ConfigurationError
+from AppCode.services.settings import default_config_file, load_settings, save_user_settings
 from AppCode.ui.dialogs.settings_dialog import SettingsDialog
 from AppCode.ui.viewmodels.settings_viewmodel import SettingsViewModel, read_help_texts
 
@@ -281,3 +283,229 @@ def test_restore_defaults_resets_the_current_page(qtbot: Any, dialog: SettingsDi
     qtbot.waitUntil(lambda: spin.value() == 0, timeout=TIMEOUT_MS)
     assert dialog.ok_button.isEnabled()
     assert not dialog.error_label("execution", "retries").isVisible()
+
+
+# -- saving: the live settings change only once the file is written ---------------------------
+
+
+def test_the_live_settings_change_only_after_the_file_is_written(
+    qtbot: Any, container: Any
+) -> None:
+    settings = container.settings()
+    config_file: Path = container.config_file()
+    seen_while_writing: list[int] = []
+
+    def write(edited: Any) -> None:
+        seen_while_writing.append(settings.execution.jobs)
+        save_user_settings(config_file, edited)
+
+    vm = SettingsViewModel(settings, write)
+    vm.set_value("execution", "jobs", 4)
+    with qtbot.waitSignals([vm.applied, vm.saved], order="strict", timeout=TIMEOUT_MS) as both:
+        vm.save()
+    assert seen_while_writing == [0]  # the file is written from a copy
+    assert list(both.all_signals_and_args[0].args) == [["execution.jobs"]]
+    assert settings.execution.jobs == 4
+    assert read_config(container) == {"execution": {"jobs": 4}}
+
+
+def test_a_failed_save_changes_nothing_and_cancel_keeps_it_so(qtbot: Any, container: Any) -> None:
+    settings = container.settings()
+    before = settings.model_dump()
+
+    def refuse(_settings: object) -> None:
+        raise PermissionError(13, "Permission denied", "/nowhere/config.toml")
+
+    vm = SettingsViewModel(settings, refuse)
+    applied: list[list[str]] = []
+    vm.applied.connect(applied.append)
+    dialog = SettingsDialog(vm)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    jobs = dialog.editor("execution", "jobs")
+    assert isinstance(jobs, QSpinBox)
+    jobs.setValue(7)
+    with qtbot.waitSignal(vm.error_occurred, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(dialog.status.isVisible, timeout=TIMEOUT_MS)
+    assert "Permission denied" in dialog.status.text()
+    assert dialog.isVisible() and dialog.ok_button.isEnabled()
+    assert settings.model_dump() == before and applied == []
+
+    with qtbot.waitSignal(dialog.rejected, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    assert settings.model_dump() == before and applied == []
+
+
+# -- values checked the way they will be used -------------------------------------------------
+
+
+def type_into(qtbot: Any, dialog: SettingsDialog, section: str, key: str, text: str) -> None:
+    editor = dialog.editor(section, key)
+    assert isinstance(editor, QLineEdit)
+    dialog.tabs.setCurrentIndex(dialog._vm.sections.index(section))
+    editor.selectAll()
+    if text:
+        qtbot.keyClicks(editor, text)
+    else:
+        qtbot.keyClick(editor, Qt.Key_Delete)
+    editor.editingFinished.emit()
+
+
+@pytest.fixture
+def sandbox_dialog(qtbot: Any, container: Any) -> SettingsDialog:
+    vm = make_vm(container, sections=("execution", "sandbox"))
+    window = SettingsDialog(vm)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def settled(dialog: SettingsDialog) -> bool:
+    return not dialog._vm.is_checking
+
+
+def test_a_python_interpreter_that_is_not_there_is_an_inline_error(
+    qtbot: Any, sandbox_dialog: SettingsDialog, tmp_path: Path
+) -> None:
+    dialog = sandbox_dialog
+    error = dialog.error_label("execution", "python")
+    type_into(qtbot, dialog, "execution", "python", "/nonexistent/python3")
+    qtbot.waitUntil(error.isVisible, timeout=TIMEOUT_MS)
+    assert "“/nonexistent/python3” was not found" in error.text()
+    assert not dialog.ok_button.isEnabled()
+
+    not_a_program = tmp_path / "python3"
+    not_a_program.write_text("just text\n", encoding="utf-8")
+    not_a_program.chmod(0o644)
+    type_into(qtbot, dialog, "execution", "python", str(not_a_program))
+    qtbot.waitUntil(lambda: "is not a program" in error.text(), timeout=TIMEOUT_MS)
+    assert not dialog.ok_button.isEnabled()
+
+    type_into(qtbot, dialog, "execution", "python", str(tmp_path))
+    qtbot.waitUntil(lambda: "is a folder" in error.text(), timeout=TIMEOUT_MS)
+
+    type_into(qtbot, dialog, "execution", "python", sys.executable)
+    qtbot.waitUntil(lambda: not error.isVisible() and settled(dialog), timeout=TIMEOUT_MS)
+    assert dialog.ok_button.isEnabled()
+    type_into(qtbot, dialog, "execution", "python", "")  # this interpreter: always fine
+    qtbot.waitUntil(lambda: not error.isVisible() and settled(dialog), timeout=TIMEOUT_MS)
+    assert dialog.ok_button.isEnabled()
+
+
+def test_check_python_is_asked_about_an_interpreter_that_is_there(
+    qtbot: Any, container: Any
+) -> None:
+    asked: list[str] = []
+
+    def check_python(python: str) -> str:
+        asked.append(python)
+        raise ConfigurationError(f"{python} is not a working Python interpreter (boom)")
+
+    vm = make_vm(container, check_python=check_python)
+    with qtbot.waitSignal(
+        vm.field_error, check_params_cb=lambda *args: bool(args[2]), timeout=TIMEOUT_MS
+    ) as blocker:
+        vm.set_value("execution", "python", sys.executable)
+    assert asked == [sys.executable]
+    assert blocker.args[2] == f"{sys.executable} is not a working Python interpreter (boom)"
+    assert not vm.is_valid
+
+
+def test_an_unknown_sandbox_policy_is_an_inline_error_naming_the_choices(
+    qtbot: Any, sandbox_dialog: SettingsDialog, tmp_path: Path
+) -> None:
+    dialog = sandbox_dialog
+    error = dialog.error_label("sandbox", "policy")
+    type_into(qtbot, dialog, "sandbox", "policy", "nonexistent_policy")
+    qtbot.waitUntil(error.isVisible, timeout=TIMEOUT_MS)
+    assert "no sandbox policy “nonexistent_policy”" in error.text()
+    assert "off, standard, strict" in error.text()
+    assert not dialog.ok_button.isEnabled()
+
+    type_into(qtbot, dialog, "sandbox", "policy", str(tmp_path / "missing.toml"))
+    qtbot.waitUntil(lambda: "no policy file" in error.text(), timeout=TIMEOUT_MS)
+
+    policy_file = tmp_path / "nightly.toml"
+    policy_file.write_text('base = "strict"\n', encoding="utf-8")
+    type_into(qtbot, dialog, "sandbox", "policy", str(policy_file))
+    qtbot.waitUntil(lambda: not error.isVisible() and settled(dialog), timeout=TIMEOUT_MS)
+    assert dialog.ok_button.isEnabled()
+    type_into(qtbot, dialog, "sandbox", "policy", "strict")
+    qtbot.waitUntil(lambda: not error.isVisible() and settled(dialog), timeout=TIMEOUT_MS)
+    assert dialog.ok_button.isEnabled()
+
+
+def test_custom_policies_are_known_by_name(qtbot: Any, container: Any) -> None:
+    vm = make_vm(
+        container,
+        sections=("sandbox",),
+        policies=lambda: ["off", "standard", "strict", "nightly"],
+    )
+    vm.set_value("sandbox", "policy", "nightly")
+    qtbot.waitUntil(lambda: not vm.is_checking, timeout=TIMEOUT_MS)
+    assert vm.is_valid and vm.value("sandbox", "policy") == "nightly"
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        ("", True),
+        ("tcp://10.0.0.5:8786", True),
+        ("scheduler.example.org:8786", True),
+        ("tls://[::1]:8786", True),
+        ("not a url at all", False),
+        ("tcp://scheduler.example.org", False),  # the client needs the port
+        ("http://scheduler.example.org:8786", False),
+        ("tcp://host:99999", False),
+    ],
+)
+def test_the_dask_scheduler_must_be_an_address(
+    qtbot: Any, sandbox_dialog: SettingsDialog, address: str, valid: bool
+) -> None:
+    dialog = sandbox_dialog
+    error = dialog.error_label("execution", "dask_scheduler")
+    type_into(qtbot, dialog, "execution", "dask_scheduler", address)
+    if valid:
+        assert not error.isVisible() and dialog.ok_button.isEnabled()
+    else:
+        qtbot.waitUntil(error.isVisible, timeout=TIMEOUT_MS)
+        assert "tcp://HOST:8786" in error.text()
+        assert not dialog.ok_button.isEnabled()
+
+
+# -- the user's file keeps their comments ------------------------------------------------------
+
+COMMENTED = """# my notes: jobs tuned for the nightly box, ask Bob before changing
+[execution]
+jobs = 3  # three!
+retries = 1
+
+[api]
+port = 9999  # the firewall allows this one
+
+[plugins.email_notify]
+smtp_host = "mail.example.com"
+recipients = ["ops@example.com"]
+"""
+
+
+def test_saving_keeps_the_users_comments_and_other_values(
+    qtbot: Any, container: Any, tmp_path: Path
+) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(COMMENTED, encoding="utf-8")
+    settings = load_settings(config_file)
+    vm = SettingsViewModel(settings, lambda s: save_user_settings(config_file, s))
+    vm.set_value("execution", "jobs", 5)
+    with qtbot.waitSignal(vm.saved, timeout=TIMEOUT_MS):
+        vm.save()
+
+    text = config_file.read_text(encoding="utf-8")
+    assert text == COMMENTED.replace("jobs = 3  # three!", "jobs = 5  # three!")
+    assert tomllib.loads(text)["execution"] == {"jobs": 5, "retries": 1}
+    reloaded = load_settings(config_file)
+    assert reloaded.execution.jobs == 5 and reloaded.execution.retries == 1
+    assert reloaded.api.port == 9999
+    assert reloaded.plugins.model_extra["email_notify"]["smtp_host"] == "mail.example.com"

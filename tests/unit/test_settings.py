@@ -286,3 +286,42 @@ def test_saving_does_not_copy_environment_overrides_into_the_file(
     save_user_settings(user, settings)
     data = tomllib.loads(user.read_text(encoding="utf-8"))
     assert data == {"execution": {"retries": 2}, "api": {"port": 9000}}
+
+
+def test_saving_edits_the_users_file_keeping_comments_and_untouched_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text(
+        "# tuned for the nightly box\n"
+        "[execution]\n"
+        "jobs = 3  # three!\n"
+        "retries = 1  # once is enough\n"
+        "timeout_s = 0  # the default, written on purpose\n"
+        "\n"
+        "[api]\n"
+        "port = 9000  # the firewall's\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SCRIPTBATCH_API__PORT", "9100")
+    settings = load_settings(user)
+    settings.execution.jobs = 5  # changed: its line keeps its comment
+    settings.execution.retries = 0  # back to the default: its line goes
+    settings.ui.theme = "dark"  # new: a table at the end
+    save_user_settings(user, settings)
+    assert user.read_text(encoding="utf-8") == (
+        "# tuned for the nightly box\n"
+        "[execution]\n"
+        "jobs = 5  # three!\n"
+        "timeout_s = 0  # the default, written on purpose\n"
+        "\n"
+        "[api]\n"
+        "port = 9000  # the firewall's\n"
+        "\n"
+        "[ui]\n"
+        'theme = "dark"\n'
+    )
+    monkeypatch.delenv("SCRIPTBATCH_API__PORT")
+    reloaded = load_settings(user)
+    assert (reloaded.execution.jobs, reloaded.execution.retries) == (5, 0)
+    assert reloaded.api.port == 9000 and reloaded.ui.theme == "dark"

@@ -50,7 +50,7 @@ INT_LIMIT = 2**31 - 1  # what a QSpinBox holds
 FLOAT_LIMIT = 1e9
 FLOAT_DECIMALS = 2
 SOURCE_COLUMN_MAX = 240
-FORM_MAX_HEIGHT = 520  # a longer settings form scrolls
+FORM_MIN_HEIGHT = 120  # the settings form scrolls rather than push the message away
 
 (COL_NAME, COL_VERSION, COL_STATE, COL_SOURCE, COL_DESCRIPTION) = range(5)
 
@@ -516,8 +516,9 @@ class PluginsDialog(QDialog):
         self.form.set_values(plugin.settings)
         self.form.set_read_only(not self._may_manage)
         self.scroll.setWidget(self.form)
-        # The whole form in view where the screen allows it.
-        self.scroll.setMinimumHeight(min(self.form.sizeHint().height(), FORM_MAX_HEIGHT))
+        # Not the whole form's height: what does not fit scrolls, and the message below it
+        # keeps its own space.
+        self.scroll.setMinimumHeight(min(self.form.sizeHint().height(), FORM_MIN_HEIGHT))
 
     def _update_buttons(self) -> None:
         plugin = self.selected_plugin()

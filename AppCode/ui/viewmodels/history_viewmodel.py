@@ -14,6 +14,7 @@ from datetime import datetime
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from AppCode.core.domain.errors import NotFoundError
 from AppCode.core.domain.models import Attempt, Execution, ExecutionStatus
 from AppCode.core.domain.ports import ExecutionFilter
 from AppCode.services.history_service import HistoryService
@@ -257,6 +258,15 @@ class HistoryViewModel(QObject):
             self._rows = []
             self.reset.emit([])
             self._set_count(0)
+        if isinstance(error, NotFoundError) and self._batch_ref:
+            # The service's hint is for the command line; this is the batch filter's.
+            self.error_occurred.emit(
+                self.tr(
+                    "No batch has the id “{batch}” or an id starting with it. A row's tooltip "
+                    "shows its batch id."
+                ).format(batch=self._batch_ref)
+            )
+            return
         self.error_occurred.emit(user_message(error))
 
     def _count_in_background(self, generation: int, where: ExecutionFilter) -> None:
@@ -383,9 +393,27 @@ class ExecutionDetailsViewModel(QObject):
         )
 
     def _on_failed(self, requested: str, error: BaseException) -> None:
-        if requested == self._requested:
-            self._set_loading(False)
+        if requested != self._requested:
+            return
+        self._set_loading(False)
+        if not isinstance(error, NotFoundError):
             self.error_occurred.emit(user_message(error))
+        elif self._execution is None:  # the service's hint names a command of the CLI
+            self.error_occurred.emit(
+                self.tr(
+                    "There is no execution with the id “{execution}”: it may have been removed "
+                    "from the history."
+                ).format(execution=requested)
+            )
+        elif "history prune" not in (error.hint or ""):  # its log cannot be read: why
+            self.error_occurred.emit(user_message(error))
+        else:  # its log is gone: the service's hint names a command of the CLI
+            self.error_occurred.emit(
+                self.tr(
+                    "{problem}\n\nLog files are removed when old runs are pruned from the "
+                    "history, or when a backup without logs is restored."
+                ).format(problem=error.message[:1].upper() + error.message[1:])
+            )
 
     def _set_loading(self, loading: bool) -> None:
         if loading != self._loading:

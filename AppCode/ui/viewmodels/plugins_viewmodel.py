@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from AppCode.core.domain.errors import ConfigurationError
+from AppCode.core.domain.errors import ConfigurationError, NotFoundError
 from AppCode.services.plugin_service import PluginProblem, PluginService, PluginView
 from AppCode.ui.viewmodels.background import Background, user_message
 
@@ -77,20 +77,24 @@ class PluginsViewModel(QObject):
 
     def configure(self, name: str, values: dict[str, Any]) -> None:
         """Validate and save a plugin's settings; ``configured`` follows, or
-        ``configure_failed`` naming what is wrong (nothing is saved then)."""
+        ``configure_failed`` naming what is wrong, by the fields' titles (nothing is saved
+        then)."""
         view = self.find(name)
         schema = view.settings_schema if view is not None else None
 
-        def work() -> tuple[PluginView | None, str, list[str]]:
+        def work() -> tuple[PluginView | None, ConfigurationError | None, list[Any]]:
             try:
-                return self._service.configure(name, values), "", []
-            except ConfigurationError as exc:
-                return None, user_message(exc), wrong_fields(schema, values)
+                return self._service.configure(name, values), None, []
+            except ConfigurationError as exc:  # the schema's own errors say what is wrong
+                return None, exc, schema_errors(schema, values)
 
-        def done(result: tuple[PluginView | None, str, list[str]]) -> None:
-            saved, problem, fields = result
+        def done(result: tuple[PluginView | None, ConfigurationError | None, list[Any]]) -> None:
+            saved, refused, errors = result
             if saved is None:
-                self.configure_failed.emit(name, problem, fields)
+                fields = list(dict.fromkeys(str(e["loc"][0]) for e in errors if e["loc"]))
+                lines = [self._explain(schema, error) for error in errors]
+                message = "\n".join(lines) or (user_message(refused) if refused else "")
+                self.configure_failed.emit(name, message, fields)
                 return
             self._replace(saved)
             self.configured.emit(saved)
@@ -140,7 +144,59 @@ class PluginsViewModel(QObject):
         self.plugins_changed.emit(self.plugins)
 
     def _on_failed(self, error: BaseException) -> None:
+        if isinstance(error, NotFoundError):  # the service's hint names a CLI command
+            message = self.tr("{problem}. The list shows the plugins found now.").format(
+                problem=error.message[:1].upper() + error.message[1:]
+            )
+            self.error_occurred.emit(message)
+            self.refresh()
+            return
         self.error_occurred.emit(user_message(error))
+
+    def _explain(self, schema: type[BaseModel] | None, error: Any) -> str:
+        """One of the schema's errors in the user's terms: the field's title and plain words."""
+        loc = error["loc"]
+        field = schema.model_fields.get(str(loc[0])) if schema is not None and loc else None
+        title = (field.title if field is not None else None) or (
+            str(loc[0]).replace("_", " ").capitalize() if loc else ""
+        )
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        if kind == "value_error" and "error" in ctx:
+            problem = str(ctx["error"])  # the plugin's own words, without "Value error,"
+        elif kind in {"string_too_short", "too_short"} and ctx.get("min_length", 1) <= 1:
+            problem = self.tr("must not be empty")
+        elif kind == "string_too_short":
+            problem = self.tr("must be at least {count} characters").format(count=ctx["min_length"])
+        elif kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+            words = {
+                "greater_than_equal": self.tr("must be at least {limit}"),
+                "greater_than": self.tr("must be more than {limit}"),
+                "less_than_equal": self.tr("must be at most {limit}"),
+                "less_than": self.tr("must be less than {limit}"),
+            }
+            limit = next(iter(ctx.values()), "")
+            problem = words[kind].format(limit=limit)
+        elif kind == "literal_error":
+            problem = self.tr("must be one of: {choices}").format(
+                choices=str(ctx.get("expected", "")).replace("'", "")
+            )
+        elif kind in {"int_parsing", "int_type", "int_from_float"}:
+            problem = self.tr("must be a whole number")
+        elif kind in {"float_parsing", "float_type", "finite_number"}:
+            problem = self.tr("must be a number")
+        elif kind in {"bool_parsing", "bool_type"}:
+            problem = self.tr("must be on or off")
+        elif kind == "missing":
+            problem = self.tr("must be set")
+        elif kind == "extra_forbidden":
+            problem = self.tr("is not a setting of this plugin")
+        else:
+            problem = str(error["msg"])
+        problem = problem.rstrip(".")
+        if not title:  # a check of the settings together: a sentence of the plugin's
+            return problem[:1].upper() + problem[1:] + "."
+        return self.tr("{field}: {problem}.").format(field=title, problem=problem)
 
     def _on_problem(self, problem: PluginProblem) -> None:
         if problem.errored:
@@ -154,14 +210,13 @@ class PluginsViewModel(QObject):
             self.refresh()  # its state or last problem changed
 
 
-def wrong_fields(schema: type[BaseModel] | None, values: dict[str, Any]) -> list[str]:
-    """The names of the fields of ``values`` that ``schema`` rejects (not the model-wide
-    checks, which name no field)."""
+def schema_errors(schema: type[BaseModel] | None, values: dict[str, Any]) -> list[Any]:
+    """What ``schema`` finds wrong with ``values``, as pydantic's error records (a record with
+    an empty ``loc`` is a check of the settings together)."""
     if schema is None:
         return []
     try:
         schema.model_validate(values)
     except ValidationError as exc:
-        names = [str(error["loc"][0]) for error in exc.errors() if error["loc"]]
-        return list(dict.fromkeys(names))
+        return list(exc.errors(include_url=False))
     return []

@@ -1,18 +1,24 @@
 """The Settings dialog's state: the editable fields of some config sections, validated as typed.
 
 Fields are described from the pydantic section models (type, bounds, choices) and the comments of
-``config/default.toml`` (help texts), so a section is added to the dialog by naming it. Edits are
-kept here until ``save()``; it copies them into the live ``Settings`` (which the services read, so
-most changes apply at once) and writes the user config file off the GUI thread.
+``config/default.toml`` (help texts), so a section is added to the dialog by naming it. Beyond
+its type, a value is checked the way it will be used: the Python interpreter must be a program
+that is there, the sandbox policy one that exists, the Dask scheduler an address; checks that
+touch the disk run off the GUI thread. Edits are kept here until ``save()``, which writes the
+user config file off the GUI thread and, once it is written, copies them into the live
+``Settings`` (which the services read, so most changes apply at once).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import shutil
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +27,8 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from AppCode.core.domain.errors import ScriptBatchError
+from AppCode.core.security.policy import BUILTIN_POLICIES
 from AppCode.services.settings import Settings, default_config_file
 from AppCode.ui.viewmodels.background import Background, user_message
 
@@ -65,15 +73,31 @@ class FieldSpec:
     restart_needed: bool = False
 
 
+# A Dask scheduler as the Dask client takes it: [PROTOCOL://]HOST:PORT, HOST a name, an IPv4
+# address or an IPv6 one in brackets.
+DASK_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
+_SCHEDULER = re.compile(
+    r"(?:(?P<protocol>[A-Za-z][A-Za-z0-9+.-]*)://)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})"
+)
+
+
 class SettingsViewModel(QObject):
     """Edits ``sections`` of ``settings``; ``save(settings)`` persists them (runs in the
-    background). Nothing reaches the live settings before ``save()``."""
+    background). Nothing reaches the live settings before the file is written.
+
+    ``policies`` lists the sandbox policies to choose from (the built-ins if not given; it may
+    read the disk: it is called off the GUI thread). ``check_python``, if given, is asked about
+    an interpreter that is there (off the GUI thread) and raises ``ScriptBatchError`` if it is
+    not a working Python.
+    """
 
     field_error = pyqtSignal(str, str, str)  # section, key, message ("" = valid)
     value_changed = pyqtSignal(str, str, object)  # a value the view did not enter (defaults)
     validity_changed = pyqtSignal(bool)  # is_valid
     busy_changed = pyqtSignal(bool)  # saving
-    applied = pyqtSignal(list)  # "section.key" of every value copied into the live settings
+    # "section.key" of every value copied into the live settings, after the file was written
+    applied = pyqtSignal(list)
     saved = pyqtSignal()
     error_occurred = pyqtSignal(str)
 
@@ -86,11 +110,22 @@ class SettingsViewModel(QObject):
         *,
         defaults_file: Path | None = None,
         restart_keys: Collection[tuple[str, str]] = RESTART_KEYS,
+        policies: Callable[[], Iterable[str]] = lambda: BUILTIN_POLICIES,
+        check_python: Callable[[str], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._write = save
+        self._policies = policies
+        self._check_python = check_python
         self._background = Background(self)
+        # The checks that touch the disk (they run in the background), by key.
+        self._checks: dict[tuple[str, str], Callable[[Any], Callable[[], str]]] = {
+            ("execution", "python"): self._python_check,
+            ("sandbox", "policy"): self._policy_check,
+        }
+        self._checking: dict[tuple[str, str], int] = {}  # key -> token of its running check
+        self._tokens = itertools.count()
         self._restart_keys = frozenset(restart_keys)
         self._models: dict[str, type[BaseModel]] = {}
         for section in sections:
@@ -171,7 +206,13 @@ class SettingsViewModel(QObject):
 
     @property
     def is_valid(self) -> bool:
-        return not self._errors
+        """No value is wrong, and none is still being checked."""
+        return not self._errors and not self._checking
+
+    @property
+    def is_checking(self) -> bool:
+        """A value is being checked in the background (``field_error`` follows)."""
+        return bool(self._checking)
 
     @property
     def is_modified(self) -> bool:
@@ -190,6 +231,8 @@ class SettingsViewModel(QObject):
         spec = self.field(section, key)
         value = _from_raw(spec.kind, raw)
         model = self._models[section]
+        was_valid = self.is_valid
+        self._checking.pop((section, key), None)  # this input replaces the one being checked
         message = ""
         try:
             validated = model.model_validate({**self._values[section], key: value})
@@ -198,7 +241,8 @@ class SettingsViewModel(QObject):
             message = self._explain(spec, errors[0] if errors else exc.errors()[0])
         else:
             self._values[section][key] = getattr(validated, key)
-        self._set_error(section, key, message)
+            message = self._check(section, key, getattr(validated, key))
+        self._set_error(section, key, message, was_valid)
 
     def reset_to_defaults(self, section: str) -> None:
         """Put every key of ``section`` back to its default from ``config/default.toml``."""
@@ -209,28 +253,38 @@ class SettingsViewModel(QObject):
             new = getattr(validated, key)
             changed = new != self._values[section][key]
             self._values[section][key] = new
-            self._set_error(section, key, "")
+            was_valid = self.is_valid
+            self._checking.pop((section, key), None)  # a default needs no check
+            self._set_error(section, key, "", was_valid)
             if changed:
                 self.value_changed.emit(section, key, new)
 
     def save(self) -> None:
-        """Apply the edits to the live settings, then write the user config in the background;
-        ``saved`` or ``error_occurred`` follows."""
+        """Write the edited settings to the user config in the background; once written, copy
+        the edits into the live settings (``applied``), then ``saved``. If the file cannot be
+        written, ``error_occurred`` follows and the live settings stay as they were."""
         if self._saving:
             return
-        if not self.is_valid:
+        if self._errors:
             self.error_occurred.emit(self.tr("Correct the values marked in red first."))
             return
+        if self._checking:
+            self.error_occurred.emit(self.tr("Some values are still being checked."))
+            return
+        changes = self._changes()
+        edited = self._settings.model_copy(deep=True)
         try:
-            changed = self._apply()
+            for section, key, value in changes:
+                setattr(getattr(edited, section), key, _copy(value))
         except ValidationError as exc:  # cannot happen for values validated above
             self.error_occurred.emit(str(exc.errors()[0]["msg"]))
             return
-        if changed:
-            self.applied.emit(changed)
         self._set_saving(True)
-        settings = self._settings
-        self._background.submit(lambda: self._write(settings), self._on_saved, self._on_failed)
+        self._background.submit(
+            lambda: self._write(edited),
+            lambda _result: self._on_saved(changes),
+            self._on_failed,
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -244,17 +298,19 @@ class SettingsViewModel(QObject):
                     out.append((section, key, value))
         return out
 
-    def _apply(self) -> list[str]:
-        changed = []
-        for section, key, value in self._changes():
+    def _apply(self, changes: list[tuple[str, str, Any]]) -> list[str]:
+        applied = []
+        for section, key, value in changes:
             # In place: services hold the section objects (e.g. BatchService its execution).
-            new = list(value) if isinstance(value, list) else value
-            setattr(getattr(self._settings, section), key, new)
-            changed.append(f"{section}.{key}")
-        return changed
+            setattr(getattr(self._settings, section), key, _copy(value))
+            applied.append(f"{section}.{key}")
+        return applied
 
-    def _on_saved(self, _result: object) -> None:
+    def _on_saved(self, changes: list[tuple[str, str, Any]]) -> None:
         self._set_saving(False)
+        applied = self._apply(changes)
+        if applied:
+            self.applied.emit(applied)
         self.saved.emit()
 
     def _on_failed(self, error: BaseException) -> None:
@@ -267,12 +323,104 @@ class SettingsViewModel(QObject):
             message = user_message(error)
         self.error_occurred.emit(message)
 
+    # -- checks of a value beyond its type ---------------------------------------------------
+
+    def _check(self, section: str, key: str, value: Any) -> str:
+        """What is wrong with a valid-typed ``value`` that can be told at once ("" = nothing);
+        a check that touches the disk is started in the background instead."""
+        if (section, key) == ("execution", "dask_scheduler"):
+            return self._scheduler_problem(value)
+        make = self._checks.get((section, key))
+        if make is None or not value:
+            return ""
+        where = (section, key)
+        token = next(self._tokens)
+        self._checking[where] = token
+
+        def done(problem: str) -> None:
+            if self._checking.get(where) != token:
+                return  # the value was changed meanwhile
+            was_valid = self.is_valid
+            del self._checking[where]
+            self._set_error(section, key, problem, was_valid)
+
+        def failed(error: BaseException) -> None:
+            done(error.message if isinstance(error, ScriptBatchError) else user_message(error))
+
+        self._background.submit(make(value), done, failed)
+        return ""
+
+    def _scheduler_problem(self, address: str) -> str:
+        if not address:
+            return ""
+        match = _SCHEDULER.fullmatch(address)
+        protocol = (match.group("protocol") or "tcp").lower() if match else ""
+        if match and protocol in DASK_PROTOCOLS and 0 < int(match.group("port")) <= 65535:
+            return ""
+        return self.tr(
+            "Must be the address of a Dask scheduler, like tcp://HOST:8786 (also {protocols}), "
+            "or empty to run a Dask cluster on this computer."
+        ).format(protocols=", ".join(f"{p}://" for p in DASK_PROTOCOLS[1:]))
+
+    def _python_check(self, python: str) -> Callable[[], str]:
+        """The check of an interpreter, to run off the GUI thread; it raises what
+        ``check_python`` raises."""
+        not_found = self.tr(
+            "“{python}” was not found. Give the path of a Python interpreter, e.g. "
+            "/usr/bin/python3, or leave it empty to use the one ScriptBatch runs on."
+        ).format(python=python)
+        folder = self.tr(
+            "“{python}” is a folder: give the interpreter in it, e.g. {example}."
+        ).format(python=python, example=os.path.join(python, "bin", "python3"))
+        not_a_program = self.tr("“{python}” is not a program this user may run.").format(
+            python=python
+        )
+        check_python = self._check_python
+
+        def work() -> str:
+            found = _find_program(python)
+            if found == "missing":
+                return not_found
+            if found == "folder":
+                return folder
+            if found == "not_executable":
+                return not_a_program
+            if check_python is not None:
+                check_python(python)
+            return ""
+
+        return work
+
+    def _policy_check(self, name: str) -> Callable[[], str]:
+        """The check of a sandbox policy's name or file, to run off the GUI thread."""
+        policies = self._policies
+        unknown = self.tr(
+            "There is no sandbox policy “{name}”. Choose one of: {policies}; or give the path "
+            "of a policy file (.toml)."
+        )
+        no_file = self.tr("There is no policy file “{path}”.").format(path=name)
+
+        def work() -> str:
+            known = list(policies())
+            if name in known:
+                return ""
+            if "/" in name or "\\" in name or name.endswith(".toml"):
+                return "" if Path(name).expanduser().is_file() else no_file
+            return unknown.format(name=name, policies=", ".join(known))
+
+        return work
+
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
         self.busy_changed.emit(saving)
 
-    def _set_error(self, section: str, key: str, message: str) -> None:
-        was_valid = self.is_valid
+    def _set_error(
+        self, section: str, key: str, message: str, was_valid: bool | None = None
+    ) -> None:
+        """Record ``message`` for the key; ``was_valid``: ``is_valid`` before the change began
+        (now if not given), to tell whether ``validity_changed`` is due."""
+        if was_valid is None:
+            was_valid = self.is_valid
         if message:
             self._errors[(section, key)] = message
         else:
@@ -320,6 +468,25 @@ class SettingsViewModel(QObject):
         if kind == "string_type":
             return self.tr("Must be text.")
         return str(error["msg"])
+
+
+def _copy(value: Any) -> Any:
+    """A value to store: lists are copied, so that the edits and the settings never share one."""
+    return list(value) if isinstance(value, list) else value
+
+
+def _find_program(python: str) -> Literal["found", "missing", "folder", "not_executable"]:
+    """Whether ``python`` (a path, ~ allowed, or a name on the PATH) names a program this user
+    may run. Touches the disk: not for the GUI thread."""
+    path = os.path.expanduser(python)
+    if shutil.which(path):
+        return "found"
+    if os.path.dirname(path):  # a path, not a name looked up on the PATH
+        if os.path.isdir(path):
+            return "folder"
+        if os.path.exists(path):
+            return "not_executable"
+    return "missing"
 
 
 def _kind_of(annotation: Any) -> tuple[FieldKind, tuple[str, ...]]:

@@ -63,17 +63,30 @@ ID_ROLE = Qt.UserRole
     COL_ERROR,
 ) = range(10)
 _NUMERIC = {COL_DURATION, COL_EXIT, COL_ATTEMPTS, COL_CPU, COL_MEMORY}
-_WIDTHS = {
-    COL_STARTED: 150,
-    COL_STATUS: 110,
+# Each column is as wide as its header and the widest text it shows, and at least this wide
+# (the Script and Arguments columns, whose long texts are elided, get room to be useful).
+_MIN_WIDTHS = {
+    COL_STARTED: 120,
+    COL_STATUS: 90,
     COL_SCRIPT: 280,
     COL_ARGS: 140,
-    COL_DURATION: 80,
-    COL_EXIT: 70,
-    COL_ATTEMPTS: 70,
-    COL_CPU: 80,
-    COL_MEMORY: 95,
+    COL_DURATION: 60,
+    COL_EXIT: 50,
+    COL_ATTEMPTS: 50,
+    COL_CPU: 60,
+    COL_MEMORY: 70,
 }
+# The widest texts of the columns whose texts have a known form (see widgets.formatting).
+_WIDEST_TEXTS = {
+    COL_STARTED: ("2000-12-31 23:59:59",),
+    COL_DURATION: ("59.99 s", "99:59:59"),
+    COL_EXIT: ("-15", "255"),
+    COL_ATTEMPTS: ("100",),
+    COL_CPU: ("59.99 s", "99:59:59"),
+    COL_MEMORY: ("1023.9 MB",),
+}
+CELL_PADDING = 16  # the item's margins and the grid line
+ICON_SPACE = 20  # the status dot and the gap after it
 
 
 class _Filter(NamedTuple):
@@ -284,8 +297,7 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        for column, width in _WIDTHS.items():
-            header.resizeSection(column, width)
+        self._size_columns()
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -346,6 +358,28 @@ class HistoryView(QWidget):
         super().showEvent(event)
         if not self._vm.has_loaded:
             self.refresh()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _size_columns(self) -> None:
+        """Every column wide enough for its header and the widest text it can show at the
+        current font, and at least its minimum; the Error column takes what is left."""
+        header = self.table.horizontalHeader()
+        metrics = self.table.fontMetrics()
+        widest = dict(_WIDEST_TEXTS)
+        statuses = [fmt.status_label(s) for s in ExecutionStatus]
+        widest[COL_STATUS] = (*statuses, fmt.status_label(ExecutionStatus.PENDING, attempts=1))
+        for column in range(self.model.columnCount() - 1):
+            texts = widest.get(column, ())
+            cell = max((metrics.horizontalAdvance(text) for text in texts), default=0)
+            if cell and column == COL_STATUS:
+                cell += ICON_SPACE
+            width = max(
+                _MIN_WIDTHS.get(column, 0),
+                header.sectionSizeHint(column),
+                cell + CELL_PADDING if cell else 0,
+            )
+            header.resizeSection(column, width)
 
     # -- filter bar -------------------------------------------------------------------------
 
