@@ -207,6 +207,8 @@ class BatchService:
                     f"every execution of batch {old.id} succeeded: nothing to re-run",
                     hint="Leave out --failed to run the whole batch again.",
                 )
+        if old.options.python and old.options.python != sys.executable:
+            self._resolve_python(old.options.python)  # still there and working (a virtualenv)
         batch = Batch(id=new_id(), options=old.options, note=f"re-run of {old.id}")
         batch.owner_pid, batch.owner_host, batch.owner_token = self._processes.current_owner()
         executions = [

@@ -181,12 +181,42 @@ def test_rerun_failed_from_the_cli(cli: CliRunner, tmp_path: Path) -> None:
     assert [Path(e["script"]).name for e in rerun["executions"]] == ["bad.py"]
 
 
-def test_bad_interpreter_is_a_usage_error_and_nothing_runs(cli: CliRunner, tmp_path: Path) -> None:
-    write_script(tmp_path / "ok.py")
-    result = cli("run", str(tmp_path), "--python", "/bin/false")
-    assert result.returncode == 2
-    assert "not a working Python interpreter" in result.stderr
+@pytest.mark.parametrize(
+    ("python", "words"),
+    [
+        ("/bin/false", "not a working Python interpreter (no answer)"),
+        ("/bin/echo", "not a working Python interpreter"),  # it prints something
+        ("./fake-python.sh", "not a working Python interpreter (it said: Python 3.11.0)"),
+        ("./not-executable.py", "is not executable"),
+        ("not-executable.py", "was not found"),  # a bare name is looked for on PATH
+        ("no/such/python", "was not found"),
+    ],
+)
+def test_bad_interpreter_is_a_usage_error_and_nothing_runs(
+    cli: CliRunner, tmp_path: Path, python: str, words: str
+) -> None:
+    write_script(tmp_path / "s" / "ok.py")
+    fake = tmp_path / "fake-python.sh"
+    fake.write_text("#!/bin/sh\necho Python 3.11.0\n")
+    fake.chmod(0o755)
+    (tmp_path / "not-executable.py").write_text("")
+    result = cli("run", str(tmp_path / "s"), "--python", python, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert "import sys" not in result.stderr  # the probe's own code is not shown
     assert json.loads(cli("history", "--json").stdout) == []
+
+
+def test_rerun_checks_the_interpreter_is_still_there(cli: CliRunner, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    write_script(tmp_path / "s" / "ok.py")
+    first = cli("run", str(tmp_path / "s"), "--python", str(venv / "bin" / "python"), "--json")
+    assert first.returncode == 0, first.stderr
+    shutil.rmtree(venv)
+    again = cli("rerun", json.loads(first.stdout)["batch_id"])
+    assert again.returncode == 2 and "was not found" in again.stderr, again.stderr
+    assert len(json.loads(cli("history", "--json").stdout)) == 1  # nothing more ran
 
 
 def test_prune_from_the_cli(cli: CliRunner, tmp_path: Path, data_home: Path) -> None:
