@@ -102,8 +102,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     run.add_argument(
         "--each-args",
         metavar="FILE",
-        help="run each script once per line of FILE (shell-style words), followed by the "
-        "--arg arguments",
+        help="run each script once per line of FILE (shell-style words and # comments), "
+        "followed by the --arg arguments",
     )
     run.add_argument(
         "--env",
@@ -368,16 +368,34 @@ def _read_each_args(path: str) -> list[list[str]]:
         raise ConfigurationError(f"the --each-args file {path} is not UTF-8 text") from None
     lines = []
     for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
         try:
-            lines.append(shlex.split(line))
+            words = shlex.split(_without_comment(line))
         except ValueError as exc:
             raise ConfigurationError(
                 f"{path}, line {number}: {exc}",
                 hint='Quote arguments the way a shell would, e.g. "two words".',
             ) from None
+        if words:  # blank and comment-only lines are no run; a line of '' is one argument
+            lines.append(words)
     return lines
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to a comment, as a shell reads it: a ``#`` that starts a word outside
+    quotes (``a#b`` and ``'#'`` are words; shlex's own comments would cut ``a#b``)."""
+    quote, escaped = "", False
+    for i, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
 
 
 def _parse_env(items: list[str]) -> dict[str, str]:

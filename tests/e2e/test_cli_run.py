@@ -154,9 +154,11 @@ def test_each_args_file_and_history_filters(cli: CliRunner, tmp_path: Path) -> N
         tmp_path / "echo.py", "import sys\nif sys.argv[1:] == ['bad']: raise SystemExit(4)\n"
     )
     args_file = tmp_path / "args.txt"
-    args_file.write_text("# one run per line\none\n'two words' x\n\nbad\n", encoding="utf-8")
+    args_file.write_text(
+        "# one run per line\none  # the first\n'two words' x#y\n\nbad\n", encoding="utf-8"
+    )
     report = json.loads(cli("run", str(script), "--each-args", str(args_file), "--json").stdout)
-    assert [e["args"] for e in report["executions"]] == [["one"], ["two words", "x"], ["bad"]]
+    assert [e["args"] for e in report["executions"]] == [["one"], ["two words", "x#y"], ["bad"]]
     failed = json.loads(cli("history", "--status", "failed", "--json").stdout)
     assert [e["args"] for e in failed] == [["bad"]]
     by_script = json.loads(cli("history", "--script", str(script), "--limit", "2", "--json").stdout)
