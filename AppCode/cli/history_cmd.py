@@ -12,6 +12,7 @@ from AppCode.cli.output import (
     print_error,
     print_json,
     print_table,
+    printable,
     require_range,
     require_value,
 )
@@ -208,7 +209,7 @@ def _show(container: Container, args: argparse.Namespace) -> int:
         fields.append(("error", f"{execution.error_type or ''}: {execution.error_message or ''}"))
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        print(f"{name.ljust(width)}  {value}")
+        print(f"{name.ljust(width)}  {printable(value)}")
     attempts = history.attempts(execution.id)
     if len(attempts) > 1:
         print()

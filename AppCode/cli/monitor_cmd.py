@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from AppCode.cli.output import human_size, print_json, print_table, require_value
+from AppCode.cli.output import human_size, print_json, print_table, printable, require_value
 from AppCode.container import Container
 from AppCode.core.domain.errors import ConfigurationError
 from AppCode.services.json_shapes import finding_json, metric_json
@@ -85,5 +85,5 @@ def _analyze(container: Container, args: argparse.Namespace) -> int:
         return 0
     for finding in findings:
         where = f" {os.path.basename(finding.script)}" if finding.script else ""
-        print(f"[{finding.kind}]{where}: {finding.message}")
+        print(printable(f"[{finding.kind}]{where}: {finding.message}"))
     return 0

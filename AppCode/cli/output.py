@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from AppCode.core.domain.errors import ConfigurationError, ScriptBatchError
-from AppCode.utils.paths import shown_path as shown_path  # the CLI's commands import it here
+from AppCode.utils.paths import printable as printable  # the CLI's commands import them here
+from AppCode.utils.paths import shown_path as shown_path
 
 
 def display_width(text: str) -> int:
@@ -41,7 +42,10 @@ def print_table(
     out = out or sys.stdout
     max_widths = max_widths or {}
     cells = [
-        [_fit(str("" if v is None else v), max_widths.get(i, 10_000)) for i, v in enumerate(row)]
+        [
+            _fit(printable(str("" if v is None else v)), max_widths.get(i, 10_000))
+            for i, v in enumerate(row)
+        ]
         for row in rows
     ]
     widths = [display_width(h) for h in headers]
@@ -64,9 +68,9 @@ def print_json(value: Any) -> None:
 
 
 def print_error(error: ScriptBatchError) -> None:
-    print(f"error: {error.message}", file=sys.stderr)
+    print(f"error: {printable(error.message)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+        print(f"hint: {printable(error.hint)}", file=sys.stderr)
 
 
 def require_value(option: str, value: str | None, hint: str) -> None:

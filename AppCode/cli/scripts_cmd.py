@@ -125,13 +125,13 @@ def _list(container: Container, args: argparse.Namespace) -> int:
 
 def _remove(container: Container, args: argparse.Namespace) -> int:
     for script in container.script_service().remove_all(args.refs):
-        print(f"removed {script.id} {script.path}")
+        print(f"removed {script.id} {shown_path(script.path)}")
     return 0
 
 
 def _tag(container: Container, args: argparse.Namespace) -> int:
     script = container.script_service().tag(args.ref, args.tags, remove=args.remove)
-    print(f"{script.id} {script.path}: tags {', '.join(script.tags) or '(none)'}")
+    print(f"{script.id} {shown_path(script.path)}: tags {', '.join(script.tags) or '(none)'}")
     return 0
 
 
@@ -140,7 +140,8 @@ def _policy(container: Container, args: argparse.Namespace) -> int:
     if name is not None:
         container.policy_resolver().resolve(name)  # a clear error for an unknown policy
     script = container.script_service().set_policy(args.ref, name)
-    print(f"{script.id} {script.path}: sandbox policy {script.sandbox_policy or '(the batch’s)'}")
+    policy = script.sandbox_policy or "(the batch’s)"
+    print(f"{script.id} {shown_path(script.path)}: sandbox policy {policy}")
     return 0
 
 
@@ -157,11 +158,11 @@ def _rescan(container: Container, args: argparse.Namespace) -> int:
         )
         return 0
     for s in report.missing:
-        print(f"missing   {s.path}")
+        print(f"missing   {shown_path(s.path)}")
     for s in report.restored:
-        print(f"restored  {s.path}")
+        print(f"restored  {shown_path(s.path)}")
     for s in report.updated:
-        print(f"updated   {s.path}")
+        print(f"updated   {shown_path(s.path)}")
     print(
         f"{len(report.updated)} updated, {len(report.missing)} missing, "
         f"{len(report.restored)} restored, {report.unchanged} unchanged"

@@ -236,7 +236,7 @@ class ScriptService:
     def _check_tags(tags: Sequence[str]) -> tuple[str, ...]:
         cleaned = tuple(dict.fromkeys(t.strip() for t in tags))
         for tag in cleaned:
-            if not _TAG.match(tag):
+            if not (_TAG.match(tag) and tag.isprintable()):
                 raise ConfigurationError(
                     f"tag {tag!r} is not allowed",
                     hint="A tag is 1 to 100 characters without spaces or commas, e.g. 'nightly'.",

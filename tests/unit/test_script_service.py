@@ -93,6 +93,9 @@ def test_invalid_tags_are_refused(tmp_path: Path, service: ScriptService) -> Non
         service.tag("1", ["two words"])
     with pytest.raises(ConfigurationError):
         service.tag("1", [])
+    for hostile in ("\x1b[31mred", "a\u202eb", "bell\x07"):  # terminal controls
+        with pytest.raises(ConfigurationError, match="is not allowed"):
+            service.tag("1", [hostile])
 
 
 def test_scripts_are_found_by_id_or_path_and_unknown_refs_say_so(
