@@ -342,14 +342,21 @@ class BatchService:
             )
         python = self._resolve_python(request.python if request.python is not None else d.python)
         method = request.start_method or d.start_method
+        # PYTHON* variables of a run are read at interpreter start-up, which forked children
+        # skip: such runs need fresh interpreters (the fork server applies PYTHONPATH itself).
+        startup_env = sorted(k for k in request.env if k.startswith("PYTHON") and k != "PYTHONPATH")
         if method == "auto":
             own = os.path.abspath(python) == os.path.abspath(sys.executable)
-            # PYTHON* variables of a run are read at interpreter start-up, which forked children
-            # skip; such runs get fresh interpreters. (A Dask worker forks only on Linux.)
-            startup_env = any(k.startswith("PYTHON") for k in request.env)
-            on_linux = sys.platform == "linux" or backend == "dask"
+            on_linux = sys.platform == "linux" or backend == "dask"  # a Dask worker forks there
             fork = (own or backend == "dask") and on_linux and not startup_env
             method = "forkserver" if fork else "spawn"
+        elif method == "forkserver" and startup_env:
+            raise ConfigurationError(
+                f"{', '.join(startup_env)} would be ignored with the forkserver start method: "
+                "Python reads it when an interpreter starts, and forkserver scripts are forked "
+                "from one that has started already",
+                hint="Use the spawn (or auto) start method for this run.",
+            )
         elif method == "forkserver" and sys.platform != "linux" and backend != "dask":
             raise ConfigurationError(
                 "the forkserver start method is only available on Linux",

@@ -443,3 +443,24 @@ def test_a_script_whose_name_is_not_utf8_is_skipped_and_the_rest_runs(  # type: 
     _batch, executions = container.history_service().batch(handle.batch_id)
     assert [Path(e.script_path).name for e in executions] == ["good.py"]
     assert [s.path for s in skipped] == [bad] and "UTF-8" in skipped[0].reason
+
+
+def test_interpreter_start_up_variables_need_fresh_interpreters(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """PYTHONOPTIMIZE and the like are read when an interpreter starts: auto gives such a run
+    fresh interpreters, and an explicit forkserver, which would ignore them, is refused."""
+    script = write_script(tmp_path / "optimized.py", "assert False, 'asserts are on'\n")
+    env = {"PYTHONOPTIMIZE": "1"}
+    _, (execution,) = run(container, paths=[str(script)], env=env, start_method="auto")
+    assert execution.status is ExecutionStatus.SUCCEEDED  # -O: the assert is gone
+    with pytest.raises(ConfigurationError, match="PYTHONOPTIMIZE would be ignored"):
+        container.batch_service().start(
+            {"paths": [str(script)], "env": env, "start_method": "forkserver"}
+        )
+    # PYTHONPATH is the fork server's to apply: forkserver takes it.
+    lib = tmp_path / "lib"
+    write_script(lib / "helper_mod.py", "VALUE = 7\n")
+    user = write_script(tmp_path / "user.py", "import helper_mod\nprint(helper_mod.VALUE)\n")
+    _, (ran,) = run(
+        container, paths=[str(user)], env={"PYTHONPATH": str(lib)}, start_method="forkserver"
+    )
+    assert ran.status is ExecutionStatus.SUCCEEDED, ran.error_message
