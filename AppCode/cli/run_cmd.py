@@ -8,11 +8,13 @@ recorded as cancelled, and the exit code is 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -287,19 +289,21 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
     try:
         handle: BatchHandle = start()
         progress.begin(handle.total)
-        interrupted = False
+        interrupted: int | None = None  # the exit code of a stop by Ctrl-C or a signal
         try:
-            while not handle.wait(0.2):
-                progress.render()
-        except KeyboardInterrupt:
-            interrupted = True
+            with _stop_signals():
+                while not handle.wait(0.2):
+                    progress.render()
+        except KeyboardInterrupt as stop:
+            interrupted = _exit_code(stop)
             progress.message("stopping: killing running scripts… (Ctrl-C again: stop waiting)")
             service.cancel(handle.batch_id)
             try:
-                while not handle.wait(0.2):
-                    progress.render()
+                with _stop_signals():
+                    while not handle.wait(0.2):
+                        progress.render()
             except KeyboardInterrupt:
-                return _stop_waiting(container, args, handle)
+                return _stop_waiting(container, args, handle, interrupted)
         service.wait(handle)
         progress.finish()
         # What plugins do at the end of a batch (an email) finishes before the command does.
@@ -313,22 +317,56 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
         print_json(batch_json(batch, executions))
     elif not args.quiet:
         _print_summary(batch, executions)
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted is not None:
+        return interrupted
     succeeded = all(e.status is ExecutionStatus.SUCCEEDED for e in executions)
     return EXIT_OK if succeeded and reports_ok else EXIT_FAILED
 
 
-def _stop_waiting(container: Container, args: argparse.Namespace, handle: BatchHandle) -> int:
-    """A second Ctrl-C: no more waiting for the scripts to end. With ``--json``, the batch as
-    stored so far (executions still being stopped show as running; the next start marks any
-    that never ended as interrupted). Reports are not written."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a third one changes nothing
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while a batch runs: stopped like Ctrl-C, exit code 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While a batch runs, ``kill`` (SIGTERM) and a closed terminal (SIGHUP) stop it as
+    Ctrl-C does: children killed, their status recorded, the summary printed."""
+    names = ("SIGTERM", "SIGHUP")
+    kinds = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = [signal.signal(kind, _raise_stopped) for kind in kinds]
+    try:
+        yield
+    finally:
+        for kind, handler in zip(kinds, previous, strict=True):
+            signal.signal(kind, handler)
+
+
+def _exit_code(stop: KeyboardInterrupt) -> int:
+    return 128 + stop.signum if isinstance(stop, _Stopped) else EXIT_INTERRUPTED
+
+
+def _stop_waiting(
+    container: Container, args: argparse.Namespace, handle: BatchHandle, code: int
+) -> int:
+    """A second Ctrl-C (or signal): no more waiting for the scripts to end. With ``--json``,
+    the batch as stored so far (executions still being stopped show as running; the next
+    start marks any that never ended as interrupted). Reports are not written."""
+    for kind in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if kind is not None:
+            signal.signal(kind, signal.SIG_IGN)  # a third one changes nothing
     print("interrupted: not waiting for the last scripts to end", file=sys.stderr)
     if args.json:
         batch, executions = container.history_service().batch(handle.batch_id)
         print_json(batch_json(batch, executions))
-    return EXIT_INTERRUPTED
+    return code
 
 
 def _parse_reports(container: Container, specs: list[str]) -> list[tuple[str, Path]]:

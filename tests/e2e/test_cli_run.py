@@ -293,9 +293,13 @@ def alive(pids: list[int]) -> list[int]:
     return living
 
 
+@pytest.mark.parametrize(
+    ("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
 def test_ctrl_c_cancels_kills_children_and_exits_130(
-    cli: CliRunner, tmp_path: Path, data_home: Path
+    cli: CliRunner, tmp_path: Path, data_home: Path, stop: signal.Signals, code: int
 ) -> None:
+    """Ctrl-C, and likewise ``kill`` (SIGTERM, exit 143): children killed, statuses recorded."""
     pids = tmp_path / "pids"
     pids.mkdir()
     for i in range(4):
@@ -304,9 +308,9 @@ def test_ctrl_c_cancels_kills_children_and_exits_130(
         data_home, str(tmp_path / "jobs"), "--jobs", "2", "--json", "--allow-write", str(pids)
     )
     wait_until(lambda: len(list(pids.iterdir())) == 2, what="two scripts running")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
     report = json.loads(stdout)
     assert report["status"] == "cancelled"
     assert report["summary"]["cancelled"] == 4
