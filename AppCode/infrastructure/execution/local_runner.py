@@ -81,8 +81,48 @@ def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
     return {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
 
 
+_TEMP_PREFIX = "scriptbatch-"
+
+
 def _new_temp_dir() -> str:
-    return tempfile.mkdtemp(prefix="scriptbatch-")
+    """A sandboxed run's temp dir, named after this process (``scriptbatch-PID-...``) so that
+    the next app finds the ones a killed app left (``remove_orphan_temp_dirs``)."""
+    return tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
+
+
+def remove_orphan_temp_dirs(root: str | None = None) -> int:
+    """Remove the temp dirs of runs whose app is gone (killed: ``aclose`` never ran), with what
+    their scripts left there; returns how many. Only folders of this user named after a
+    process that no longer exists; never through a symlink."""
+    root = root or tempfile.gettempdir()
+    removed = 0
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return 0
+    for name in names:
+        owner = name[len(_TEMP_PREFIX) :].partition("-")[0]
+        if not name.startswith(_TEMP_PREFIX) or not owner.isdigit() or _alive(int(owner)):
+            continue
+        path = os.path.join(root, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's
+    return True
 
 
 def _fork_server_python(start_method: str, python: str) -> str | None:
@@ -124,6 +164,7 @@ class LocalRunner:
         self._free_cells: list[_Cell] = []
         self._warming: set[asyncio.Task[None]] = set()  # fork servers starting (kept referenced)
         self._free_temp_dirs: list[str] = []  # sandboxes' temp dirs, empty, for the next runs
+        self._swept_temp_dirs = False  # a killed app's temp dirs removed (the first run does)
         self._cell_count = 0
         self._resolved_paths: dict[SandboxPolicy, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._real_dirs: dict[str, str] = {}
@@ -270,6 +311,9 @@ class LocalRunner:
         if policy is None or not policy.enabled:
             return None
         script_dir = self._real_dir(request.script_path)
+        if not self._swept_temp_dirs:  # once, before this app makes its first one
+            self._swept_temp_dirs = True
+            remove_orphan_temp_dirs()
         temp_dir = self._free_temp_dirs.pop() if self._free_temp_dirs else _new_temp_dir()
         real_temp_dir = os.path.join(self._real_dir(temp_dir), os.path.basename(temp_dir))
         cache = os.path.join(temp_dir, "cache")  # created by whoever caches there
