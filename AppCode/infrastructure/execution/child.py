@@ -19,6 +19,9 @@ class Exit(NamedTuple):
     # one spawned by the app (it counts the app's pages). For a script that could not report
     # its peak itself (killed, os._exit).
     peak_rss_bytes: int | None = None
+    # The fork server (or cell) it came from died while it ran, and it died with it: the script
+    # did not end by itself, ScriptBatch's helper was killed (``interrupted``, not ``failed``).
+    lost: bool = False
 
 
 @dataclass

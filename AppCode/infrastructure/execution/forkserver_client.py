@@ -255,6 +255,6 @@ class ForkServer:
                 started.set_exception(OSError(reason))
         for exited in self._exits.values():
             if not exited.done():
-                exited.set_result(Exit(_KILLED_STATUS, None))
+                exited.set_result(Exit(_KILLED_STATUS, None, None, lost=True))
         self._pending.clear()
         self._exits.clear()

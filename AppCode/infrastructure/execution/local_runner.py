@@ -560,8 +560,10 @@ class LocalRunner:
         reason = await _wait_for_end(child.exited, cancel, request.timeout_s)
         if reason != "exited":
             await _stop_group(child.pid, child.exited, request.kill_grace_s)
-        wait_status, cpu_s, rusage_peak = await child.exited
+        wait_status, cpu_s, rusage_peak, lost = await child.exited
         duration = time.monotonic() - began
+        if lost and reason == "exited":
+            reason = "lost"
 
         # The script is gone; a leftover child may still hold the pipes open. Give it the grace
         # period to finish writing, then end the whole group and stop reading.
@@ -707,6 +709,14 @@ def _outcome(
         outcome.status = ExecutionStatus.TIMED_OUT
         outcome.error_type = "ScriptTimeoutError"
         outcome.error_message = f"exceeded its time limit of {request.timeout_s:g} s"
+        writer.note(outcome.error_message)
+        return outcome
+    if reason == "lost":
+        outcome.status = ExecutionStatus.INTERRUPTED
+        outcome.error_type = "Interrupted"
+        outcome.error_message = (
+            "ScriptBatch's fork server was killed while the script ran, and the script with it"
+        )
         writer.note(outcome.error_message)
         return outcome
     if reason == "cancelled":
