@@ -218,13 +218,21 @@ def test_fail_fast_cancels_the_rest_and_the_batch_fails(make) -> None:  # type: 
     assert len(h.runner.launched) == 1
 
 
-def test_cancel_during_retry_backoff_cancels_without_another_attempt(make) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("whole_batch", [True, False])
+def test_cancel_during_retry_backoff_keeps_the_last_attempts_status(
+    make, whole_batch: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The retry that never comes was no attempt: the execution's final status stays its last
+    attempt's (failed), as its attempt rows say; no other attempt is made."""
     h = make({"bad": Script(outcomes=[S.FAILED])})
-    handle, _ = h.submit(["bad"], retries=5, retry_backoff_s=60.0)
+    handle, executions = h.submit(["bad"], retries=5, retry_backoff_s=60.0)
     h.wait_for(lambda: len(h.of(AttemptFinished)) == 1)
-    h.engine.cancel_batch(handle.batch_id)
+    if whole_batch:
+        h.engine.cancel_batch(handle.batch_id)
+    else:
+        h.engine.cancel_execution(executions[0].id)
     assert handle.wait(10)
-    assert handle.executions[0].status is S.CANCELLED
+    assert handle.executions[0].status is S.FAILED
     assert len(h.runner.launched) == 1
 
 

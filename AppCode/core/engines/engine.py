@@ -112,7 +112,9 @@ class _BatchRun:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.remaining = len(executions)
         self.running: dict[str, _Running] = {}
-        self.retry_timers: dict[str, asyncio.TimerHandle] = {}
+        # Executions waiting for their retry: the timer, and the status of the attempt that
+        # failed, which becomes the execution's if the retry never comes (cancelled).
+        self.retry_timers: dict[str, tuple[asyncio.TimerHandle, ExecutionStatus]] = {}
         self.user_cancelled = False
         self.stopping = False
         self.handle = BatchHandle(batch, len(executions))
@@ -366,9 +368,8 @@ class ExecutionEngine:
             execution.status = ExecutionStatus.PENDING
             delay = options.retry_backoff_s * 2 ** (number - 1) * self._rng.uniform(0.5, 1.5)
             loop = asyncio.get_running_loop()
-            run.retry_timers[execution.id] = loop.call_later(
-                delay, self._requeue, run, execution.id
-            )
+            timer = loop.call_later(delay, self._requeue, run, execution.id)
+            run.retry_timers[execution.id] = (timer, outcome.status)
             return
         self._finalize(run, execution, outcome.status, finished_at=finished_at)
 
@@ -414,10 +415,11 @@ class ExecutionEngine:
             return
         run.user_cancelled = run.user_cancelled or by_user
         run.stopping = True
-        for execution_id, timer in list(run.retry_timers.items()):
+        for execution_id, (timer, last_status) in list(run.retry_timers.items()):
             timer.cancel()
             run.retry_timers.pop(execution_id, None)
-            self._finalize(run, run.executions[execution_id], ExecutionStatus.CANCELLED)
+            # The retry that never comes was not an attempt: the last one's status stands.
+            self._finalize(run, run.executions[execution_id], last_status)
         for running in run.running.values():
             running.cancel.set()
         # Executions still queued are finalized now, so their status shows at once.
@@ -433,10 +435,10 @@ class ExecutionEngine:
         if execution_id in run.running:
             run.running[execution_id].cancel.set()
             return
-        timer = run.retry_timers.pop(execution_id, None)
-        if timer is not None:
-            timer.cancel()
-        self._finalize(run, execution, ExecutionStatus.CANCELLED)
+        waiting = run.retry_timers.pop(execution_id, None)
+        if waiting is not None:
+            waiting[0].cancel()
+        self._finalize(run, execution, waiting[1] if waiting else ExecutionStatus.CANCELLED)
 
     def _finish_batch(self, run: _BatchRun) -> None:
         batch = run.batch
