@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
+import os
 import shlex
 import signal
 import sys
@@ -16,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from pydantic import BaseModel, ValidationError
 
@@ -296,14 +298,16 @@ def _foreground(container: Container, args: argparse.Namespace, start: Any) -> i
                     progress.render()
         except KeyboardInterrupt as stop:
             interrupted = _exit_code(stop)
-            progress.message("stopping: killing running scripts… (Ctrl-C again: stop waiting)")
-            service.cancel(handle.batch_id)
             try:
                 with _stop_signals():
+                    progress.message(
+                        "stopping: killing running scripts… (Ctrl-C again: stop waiting)"
+                    )
+                    service.cancel(handle.batch_id)
                     while not handle.wait(0.2):
                         progress.render()
             except KeyboardInterrupt:
-                return _stop_waiting(container, args, handle, interrupted)
+                _stop_waiting(container, args, handle, interrupted)
         service.wait(handle)
         progress.finish()
         # What plugins do at the end of a batch (an email) finishes before the command does.
@@ -355,7 +359,7 @@ def _exit_code(stop: KeyboardInterrupt) -> int:
 
 def _stop_waiting(
     container: Container, args: argparse.Namespace, handle: BatchHandle, code: int
-) -> int:
+) -> NoReturn:
     """A second Ctrl-C (or signal): no more waiting for the scripts to end. With ``--json``,
     the batch as stored so far (executions still being stopped show as running; the next
     start marks any that never ended as interrupted). Reports are not written."""
@@ -366,7 +370,18 @@ def _stop_waiting(
     if args.json:
         batch, executions = container.history_service().batch(handle.batch_id)
         print_json(batch_json(batch, executions))
-    return code
+    # Not waiting means not stopping the engine either (that waits for the scripts): what has
+    # ended is stored, then the process ends; its scripts die with it (the fork server ends
+    # their process groups, as for kill -9 of the app), and the next start-up marks those as
+    # interrupted.
+    container.result_writer().flush(5.0)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _parse_reports(container: Container, specs: list[str]) -> list[tuple[str, Path]]:

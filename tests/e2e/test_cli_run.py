@@ -319,6 +319,40 @@ def test_ctrl_c_cancels_kills_children_and_exits_130(
     assert {e["status"] for e in stored} == {"cancelled"}
 
 
+def test_a_second_ctrl_c_stops_waiting_for_scripts_that_ignore_sigterm(
+    cli: CliRunner, tmp_path: Path, data_home: Path
+) -> None:
+    """The second Ctrl-C says it does not wait, and does not: not for the 60 s grace of a
+    script that ignores SIGTERM. The script dies with the app; the next start-up records it
+    as interrupted."""
+    config = tmp_path / "config.toml"
+    config.write_text("[execution]\nkill_grace_s = 60\n", encoding="utf-8")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_script(
+        tmp_path / "jobs" / "stubborn.py",
+        "import os, signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"open(os.path.join({str(pids)!r}, str(os.getpid())), 'w').close()\n"
+        "time.sleep(120)\n",
+    )
+    process = start_cli_run(
+        data_home, "--config", str(config), str(tmp_path / "jobs"), "--allow-write", str(pids)
+    )
+    wait_until(lambda: any(pids.iterdir()), what="the script to run")
+    process.send_signal(signal.SIGINT)
+    wait_until(
+        lambda: stored_status(data_home, "stubborn.py") == "running" and alive(recorded_pids(pids)),
+        what="the first Ctrl-C to be handled",
+    )
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)  # well before the 60 s grace
+    assert process.returncode == 130 and "not waiting" in stderr, stderr
+    wait_until(lambda: not alive(recorded_pids(pids)), what="the script to die with the app")
+    stored = json.loads(cli("history", "--json").stdout)
+    assert [e["status"] for e in stored] == ["interrupted"]
+
+
 def stored_status(data_home: Path, name: str) -> str | None:
     db = sqlite3.connect(data_home / "scriptbatch.db")
     try:
