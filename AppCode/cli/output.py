@@ -68,7 +68,9 @@ def print_json(value: Any) -> None:
 
 
 def print_error(error: ScriptBatchError) -> None:
-    print(f"error: {printable(error.message)}", file=sys.stderr)
+    # Line by line: a message may have lines of its own (a config file's problems, one each).
+    message = "\n".join(printable(line) for line in error.message.split("\n"))
+    print(f"error: {message}", file=sys.stderr)
     if error.hint:
         print(f"hint: {printable(error.hint)}", file=sys.stderr)
 

@@ -408,7 +408,16 @@ def _explain(
         else:
             source = str(defaults_path)
         if error["type"] == "extra_forbidden":
-            if key is None:
+            if key is None and not isinstance(user.get(section, {}), dict):
+                # ``jobs = 4`` before any [section] header
+                homes = [
+                    f"[{name}]"
+                    for name in Settings.model_fields
+                    if section in _section_fields(name)
+                ]
+                where = f"; it belongs under {' or '.join(homes)}" if homes else ""
+                lines.append(f"{source}: '{section}' is set outside any [section]{where}")
+            elif key is None:
                 allowed = ", ".join(f"[{name}]" for name in Settings.model_fields)
                 lines.append(f"{source}: unknown section [{section}]; sections are {allowed}")
             else:

@@ -26,6 +26,8 @@ def test_a_table_keeps_one_line_per_row_and_no_escape_sequence() -> None:
 
 
 def test_an_error_naming_a_hostile_file_is_printed_escaped(capsys) -> None:  # type: ignore[no-untyped-def]
-    print_error(NotFoundError(f"no script {HOSTILE}", hint="look \x1b[5m"))
+    print_error(NotFoundError("no script \x1b[31mred\x07", hint="look \x1b[5m"))
     err = capsys.readouterr().err
-    assert len(err.splitlines()) == 2 and "\x1b" not in err
+    assert len(err.splitlines()) == 2 and "\x1b" not in err and "\x07" not in err
+    print_error(NotFoundError("two problems:\n  first\n  second"))  # its own lines stay
+    assert capsys.readouterr().err == "error: two problems:\n  first\n  second\n"

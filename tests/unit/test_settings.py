@@ -234,6 +234,16 @@ def test_unknown_key_and_section_are_reported_with_what_exists(tmp_path: Path) -
     assert "unknown section [colours]" in message
 
 
+def test_a_key_before_any_section_says_where_it_belongs(tmp_path: Path) -> None:
+    user = tmp_path / "config.toml"
+    user.write_text("jobs = 4\nnonsense = 1\n[execution]\nretries = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(user)
+    message = caught.value.message
+    assert "'jobs' is set outside any [section]; it belongs under [execution]" in message
+    assert "'nonsense' is set outside any [section]" in message
+
+
 def test_plugin_sections_may_carry_their_own_tables(tmp_path: Path) -> None:
     user = tmp_path / "config.toml"
     user.write_text('[plugins.email_notify]\nsmtp_host = "mail.local"\n', encoding="utf-8")
