@@ -149,6 +149,9 @@ def _storable(where: ExecutionFilter) -> bool:
     return all(is_text(text) for text in texts if text is not None)
 
 
+_PREFIX_MATCHES = 5  # how many matches a prefix lookup returns at most (see the repositories)
+
+
 def _unique(matches: list[T], ref: str, kind: str) -> T:
     exact = [m for m in matches if m.id == ref.strip()]
     if exact:
@@ -156,8 +159,10 @@ def _unique(matches: list[T], ref: str, kind: str) -> T:
     if len(matches) == 1:
         return matches[0]
     if matches:
+        shown = ", ".join(m.id for m in matches)
+        more = ", …" if len(matches) >= _PREFIX_MATCHES else ""  # the repositories' cap
         raise ConfigurationError(
-            f"{kind} id {ref!r} is ambiguous: {', '.join(m.id for m in matches)}",
+            f"{kind} id {ref!r} is ambiguous: {shown}{more}",
             hint="Give more characters of the id.",
         )
     raise NotFoundError(
