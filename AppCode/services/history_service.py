@@ -7,7 +7,12 @@ from typing import TypeVar
 
 from AppCode.core.domain.errors import ConfigurationError, NotFoundError
 from AppCode.core.domain.models import Attempt, Batch, Execution
-from AppCode.core.domain.ports import ExecutionFilter, UnitOfWork, UnitOfWorkFactory
+from AppCode.core.domain.ports import (
+    PREFIX_MATCHES,
+    ExecutionFilter,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from AppCode.core.managers.cache import CacheManager
 from AppCode.core.security.permissions import ALLOW_ALL, AccessControl, Level, requires
 from AppCode.utils.paths import is_text
@@ -149,9 +154,6 @@ def _storable(where: ExecutionFilter) -> bool:
     return all(is_text(text) for text in texts if text is not None)
 
 
-_PREFIX_MATCHES = 5  # how many matches a prefix lookup returns at most (see the repositories)
-
-
 def _unique(matches: list[T], ref: str, kind: str) -> T:
     exact = [m for m in matches if m.id == ref.strip()]
     if exact:
@@ -160,7 +162,7 @@ def _unique(matches: list[T], ref: str, kind: str) -> T:
         return matches[0]
     if matches:
         shown = ", ".join(m.id for m in matches)
-        more = ", …" if len(matches) >= _PREFIX_MATCHES else ""  # the repositories' cap
+        more = ", …" if len(matches) >= PREFIX_MATCHES else ""
         raise ConfigurationError(
             f"{kind} id {ref!r} is ambiguous: {shown}{more}",
             hint="Give more characters of the id.",

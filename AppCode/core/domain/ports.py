@@ -25,6 +25,7 @@ from AppCode.core.domain.models import (
 )
 
 __all__ = [
+    "PREFIX_MATCHES",
     "AuditRepository",
     "BackupArchiver",
     "BackupRepository",
@@ -73,6 +74,9 @@ class ExecutionFilter:
     batch_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+PREFIX_MATCHES = 5  # what ``find(id_or_prefix)`` returns at most
 
 
 class BatchRepository(Protocol):

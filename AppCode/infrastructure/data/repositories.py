@@ -25,7 +25,7 @@ from AppCode.core.domain.models import (
     Script,
     User,
 )
-from AppCode.core.domain.ports import ExecutionFilter, PluginState
+from AppCode.core.domain.ports import PREFIX_MATCHES, ExecutionFilter, PluginState
 from AppCode.infrastructure.data.orm import (
     ApiTokenRow,
     AuditLogRow,
@@ -142,7 +142,6 @@ def _id_prefix(text: str) -> str:
 
 
 _FINAL_STATUSES = [s.value for s in ExecutionStatus if s.is_final]
-_PREFIX_MATCHES = 5
 
 
 class SqlBatchRepository:
@@ -175,7 +174,7 @@ class SqlBatchRepository:
         query = select(BatchRow).where(
             BatchRow.id.startswith(_id_prefix(id_or_prefix), autoescape=True)
         )
-        return [_batch(r) for r in self._session.scalars(query.limit(_PREFIX_MATCHES))]
+        return [_batch(r) for r in self._session.scalars(query.limit(PREFIX_MATCHES))]
 
     def recent(self, limit: int = 50) -> list[Batch]:
         query = select(BatchRow).order_by(BatchRow.created_at.desc()).limit(limit)
@@ -218,7 +217,7 @@ class SqlExecutionRepository:
         )
         return [
             _execution(r, self._runs_dir)
-            for r in self._session.scalars(query.limit(_PREFIX_MATCHES))
+            for r in self._session.scalars(query.limit(PREFIX_MATCHES))
         ]
 
     def of_batch(self, batch_id: str) -> list[Execution]:
