@@ -213,8 +213,20 @@ class PluginService:
                     f"settings of plugin {name} are not valid: {problems(exc)}",
                     hint="Correct the fields named above.",
                 ) from None
+            sections = self._settings.model_extra  # the plugins' own tables
+            previous = sections.get(name) if sections is not None else None
             setattr(self._settings, name, config.model_dump(mode="json"))
-            self._save_settings()
+            try:
+                self._save_settings()
+            except OSError as exc:  # not saved (a full disk, a read-only file): not applied
+                if previous is None and sections is not None:
+                    sections.pop(name, None)
+                else:
+                    setattr(self._settings, name, previous)
+                raise ConfigurationError(
+                    f"the settings of plugin {name} could not be saved: {exc.strerror or exc}",
+                    hint="Check that the config file and its folder can be written.",
+                ) from None
             plugin.config = config
             return self._view(plugin)
 

@@ -411,6 +411,16 @@ def test_plugin_settings_are_validated_and_saved(container: Any) -> None:
     assert "[plugins.email_notify]" in text and "mail.example.org" in text
     with pytest.raises(NotFoundError):
         service.configure("nope", {})
+    # A save that fails (a folder where the file is written first) applies nothing.
+    config = container.config_file()
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.mkdir()
+    with pytest.raises(ConfigurationError, match="could not be saved: Is a directory"):
+        service.configure("email_notify", {"smtp_host": "other.example.org"})
+    tmp.rmdir()
+    live = container.settings().plugins.model_extra["email_notify"]
+    assert live["smtp_host"] == "mail.example.org"
+    assert "other.example.org" not in config.read_text(encoding="utf-8")
 
 
 def test_invalid_settings_in_the_config_file_make_the_plugin_errored(
