@@ -95,6 +95,9 @@ class _Plugin:
     impls: dict[str, pluggy.HookImpl] = field(default_factory=dict)
     enabled: bool = False
     error: str | None = None
+    # The error is its settings' (from the config file, --config or the environment): it holds
+    # while those settings do, so it is not stored for later runs as other errors are.
+    settings_invalid: bool = False
     last_problem: str | None = None
 
     @property
@@ -107,6 +110,10 @@ class _Plugin:
 
 
 _Heard = BatchStarted | ExecutionFinished | BatchFinished  # the engine events plugins hear
+
+
+class _SettingsInvalidError(PluginError):
+    """A plugin's settings do not pass its schema."""
 
 
 class PluginService:
@@ -523,7 +530,8 @@ class PluginService:
                 if state and state.error and not plugin.error:
                     plugin.error = state.error
                 elif plugin.error and plugin.error != (state.error if state else None):
-                    self._store(plugin)
+                    if not plugin.settings_invalid:
+                        self._store(plugin)
                     self._tell(PluginProblem(plugin.name, plugin.error, errored=True))
                 self._plugins[plugin.name] = plugin
             log.info(
@@ -594,6 +602,10 @@ class PluginService:
                     raise PluginError("settings_schema() must return a pydantic model class")
                 plugin.schema = schema
                 plugin.config = self._validated(plugin) if schema else None
+        except _SettingsInvalidError as exc:
+            log.error("plugin %s %s: %s", plugin.name, _NOT_LOADED, exc)
+            plugin.error = f"{_NOT_LOADED}: {exc}"
+            plugin.settings_invalid = True
         except _GuardError as exc:
             log.error("plugin %s %s: %s", plugin.name, _NOT_LOADED, exc, exc_info=exc.__cause__)
             plugin.error = f"{_NOT_LOADED}: {exc}"
@@ -608,7 +620,7 @@ class PluginService:
         try:
             return plugin.schema.model_validate(raw if isinstance(raw, dict) else {})
         except ValidationError as exc:
-            raise PluginError(
+            raise _SettingsInvalidError(
                 f"its settings [plugins.{plugin.name}] are not valid: {problems(exc)}"
             ) from None
 
