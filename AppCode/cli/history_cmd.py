@@ -184,6 +184,15 @@ def _show(container: Container, args: argparse.Namespace) -> int:
         except NotFoundError as exc:  # the execution is there, its log file is not
             print_error(exc)
             return 1
+        except OSError as exc:  # it is there but cannot be read (permissions, a folder)
+            print_error(
+                NotFoundError(
+                    f"the output of execution {execution.id} cannot be read from "
+                    f"{execution.log_path}: {exc.strerror or exc}",
+                    hint="Check that this user may read the file.",
+                )
+            )
+            return 1
         return 0
     if args.json:
         shape = execution_json(execution)

@@ -117,8 +117,8 @@ def stored_output(read_log: LogReader, execution: Execution) -> Iterator[tuple[s
     """An execution's output from its log file. One not started yet has no file: empty; nor
     has one whose log was deleted (``history prune``, a backup restored without logs): empty if
     it recorded no output, else a ``NotFoundError`` saying the log is gone. A log that is there
-    but cannot be read (its permissions, a folder in its place) is a ``NotFoundError`` that
-    says why."""
+    but cannot be read (its permissions, a folder in its place) raises the ``OSError``: each
+    adapter says so in its terms (the API's 409)."""
     if not execution.log_path:
         return iter(())
     try:
@@ -129,12 +129,6 @@ def stored_output(read_log: LogReader, execution: Execution) -> Iterator[tuple[s
         raise NotFoundError(
             f"the output of execution {execution.id} is gone ({execution.log_path})",
             hint="Log files are deleted by 'history prune' and the history retention.",
-        ) from None
-    except OSError as exc:
-        raise NotFoundError(
-            f"the output of execution {execution.id} cannot be read ({execution.log_path}): "
-            f"{exc.strerror or exc}",
-            hint="Check that this user may read the file.",
         ) from None
 
 

@@ -571,6 +571,10 @@ def test_show_log_of_a_deleted_log_is_a_failure_not_a_usage_error(
     Path(execution["log_path"]).unlink()
     result = cli("show", execution["id"], "--log")
     assert result.returncode == 1 and "is gone" in result.stderr
+    Path(execution["log_path"]).mkdir()  # there, but unreadable (even as root)
+    result = cli("show", execution["id"], "--log")
+    assert result.returncode == 1 and "cannot be read from" in result.stderr, result.stderr
+    assert "Is a directory" in result.stderr and "unexpected" not in result.stderr
 
 
 def test_executions_that_never_ran_show_the_policy_they_were_to_run_under(
