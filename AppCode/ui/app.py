@@ -237,6 +237,17 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
     execution = settings.execution
     history_service = container.history_service()
     monitoring = container.monitoring_service()
+    batch = BatchViewModel(
+        container.batch_service(),
+        history_service,
+        container.event_bus().subscribe,
+        jobs=execution.jobs,
+        timeout_s=execution.timeout_s,
+        retries=execution.retries,
+        backend=execution.backend,
+        fail_fast=execution.fail_fast,
+        start_method=execution.start_method,
+    )
 
     def open_settings(parent) -> None:  # type: ignore[no-untyped-def]
         vm = SettingsViewModel(
@@ -244,12 +255,15 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
             container.settings_service().save,
             sections=("execution", "sandbox", "monitoring", "cache", "ui"),
         )
+        # Saved run options become the batch panel's (and so the next run's) options.
+        vm.applied.connect(lambda keys: batch.use_settings(keys, settings.execution))
         dialog = SettingsDialog(vm, parent)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.exec_()
 
     def open_execution(parent, execution_id: str) -> None:  # type: ignore[no-untyped-def]
-        dialog = ExecutionDialog(execution_id, ExecutionDetailsViewModel(history_service), parent)
+        details = ExecutionDetailsViewModel(history_service)
+        dialog = ExecutionDialog(execution_id, details, parent, live=batch)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
 
@@ -285,15 +299,7 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
 
     return MainWindow(
         LibraryViewModel(container.script_service()),
-        BatchViewModel(
-            container.batch_service(),
-            history_service,
-            container.event_bus().subscribe,
-            jobs=execution.jobs,
-            timeout_s=execution.timeout_s,
-            retries=execution.retries,
-            backend=execution.backend,
-        ),
+        batch,
         HistoryViewModel(history_service),
         SystemLoadViewModel(container.system_load()),
         PerformanceViewModel(monitoring),

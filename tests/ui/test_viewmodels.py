@@ -138,3 +138,31 @@ def test_batch_vm_runs_on_the_dask_cluster_of_the_settings(  # type: ignore[no-u
             vm.select_execution(vm.rows[0].id)
         assert ("stdout", "hello from a worker\n") in output.args[1]
         vm.shutdown()
+
+
+def test_batch_vm_splits_arguments_like_a_shell_and_explains_bad_quoting(qtbot, container) -> None:  # type: ignore[no-untyped-def]
+    vm = batch_vm(container)
+    vm.set_args_text("--out 'my file.csv' -n\\ 3")
+    assert vm.args == ["--out", "my file.csv", "-n 3"] and vm.args_error == ""
+    with qtbot.waitSignal(vm.args_error_changed) as error:
+        vm.set_args_text("--title 'unfinished")
+    assert error.args[0] == "a quote is not closed"
+    assert vm.args == ["--out", "my file.csv", "-n 3"]  # the last good ones stay
+    vm.set_args_text("ends with \\")
+    assert vm.args_error == "a backslash at the end has nothing to escape"
+    with qtbot.waitSignal(vm.args_error_changed) as error:
+        vm.set_args_text("")
+    assert error.args[0] == "" and vm.args == []
+    vm.shutdown()
+
+
+def test_batch_vm_takes_only_the_applied_settings(qtbot, container) -> None:  # type: ignore[no-untyped-def]
+    vm = batch_vm(container)
+    vm.jobs, vm.retries = 2, 0
+    execution = container.settings().execution.model_copy(
+        update={"jobs": 5, "retries": 3, "timeout_s": 1.5, "fail_fast": True}
+    )
+    with qtbot.waitSignal(vm.options_changed):
+        vm.use_settings(["execution.retries", "execution.fail_fast"], execution)
+    assert (vm.jobs, vm.retries, vm.timeout_s, vm.fail_fast) == (2, 3, 0, True)
+    vm.shutdown()

@@ -1,15 +1,18 @@
-"""One past execution in full: its results, its attempts and its output.
+"""One execution in full: its results, its attempts and its output.
 
 Everything is loaded by an ``ExecutionDetailsViewModel`` in the background; the dialog opens at
-once and fills in. Errors (an unknown id, a deleted log) show inline, in red.
+once and fills in. Errors (an unknown id, a deleted log) show inline, in red. An execution of
+the batch running in the window is followed live (status, timings, output) through the batch
+ViewModel until it ends; then its stored details and whole log are loaded.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+from datetime import UTC, datetime
 
-from PyQt5.QtCore import Qt, QUrl
+from PyQt5.QtCore import Qt, QTimer, QUrl
 from PyQt5.QtGui import QColor, QDesktopServices, QFontDatabase, QTextCharFormat, QTextCursor
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -29,7 +32,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from AppCode.core.domain.models import Attempt, Execution
+from AppCode.core.domain.models import Attempt, Execution, ExecutionStatus
+from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.viewmodels.history_viewmodel import ExecutionDetailsViewModel
 from AppCode.ui.widgets import formatting as fmt
 
@@ -40,11 +44,19 @@ class ExecutionDialog(QDialog):
     """Details, attempts (when retried) and output of one execution."""
 
     def __init__(
-        self, execution_id: str, vm: ExecutionDetailsViewModel, parent: QWidget | None = None
+        self,
+        execution_id: str,
+        vm: ExecutionDetailsViewModel,
+        parent: QWidget | None = None,
+        live: BatchViewModel | None = None,
     ) -> None:
         super().__init__(parent)
         self._vm = vm
         self._execution_id = execution_id
+        # The batch ViewModel while this execution has not finished; None once it has.
+        running = live.execution(execution_id) if live is not None else None
+        self._live = live if running is not None and not running.status.is_final else None
+        self._known = running  # as the batch ViewModel last reported it
         self._log_path: str | None = None
         self.setWindowTitle(self.tr("Execution {id}").format(id=execution_id))
         self.resize(900, 700)
@@ -136,6 +148,17 @@ class ExecutionDialog(QDialog):
         vm.loaded.connect(self._on_loaded)
         vm.output_loaded.connect(self._on_output)
         vm.error_occurred.connect(self._on_error)
+        self._ticker = QTimer(self)  # a running execution's duration
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._show_duration)
+        if self._live is not None and running is not None:
+            self._live.rows_changed.connect(self._on_live_rows)
+            self._live.output_reset.connect(self._on_live_output_reset)
+            self._live.output_appended.connect(self._on_live_output_appended)
+            self.finished.connect(self._stop_following)
+            self._live.follow_output(execution_id)
+            self._show_execution(running)
+            self._ticker.start()
         vm.load(execution_id)
 
     # -- intents -----------------------------------------------------------------------------
@@ -152,7 +175,13 @@ class ExecutionDialog(QDialog):
     # -- ViewModel signals --------------------------------------------------------------------
 
     def _on_loaded(self, execution: Execution, attempts: list[Attempt]) -> None:
-        e = execution
+        known = self._known
+        if known is not None and not execution.status.is_final:
+            execution = known  # its results may not be stored yet: the live view is ahead
+        self._show_execution(execution)
+        self._show_attempts(attempts)
+
+    def _show_execution(self, e: Execution) -> None:
         self.setWindowTitle(self.tr("Execution {id}").format(id=e.id))
         f = self.fields
         f["script"].setText(e.script_path)
@@ -162,7 +191,7 @@ class ExecutionDialog(QDialog):
         f["exit_code"].setText("" if e.exit_code is None else str(e.exit_code))
         f["started"].setText(fmt.local_time(e.started_at))
         f["finished"].setText(fmt.local_time(e.finished_at))
-        f["duration"].setText(fmt.seconds(e.duration_s))
+        f["duration"].setText(fmt.seconds(_duration(e)))
         f["cpu"].setText(fmt.seconds(e.cpu_s))
         f["memory"].setText(fmt.size(e.memory_peak_bytes))
         f["output_size"].setText(fmt.size(e.output_bytes))
@@ -173,9 +202,8 @@ class ExecutionDialog(QDialog):
         # Its log may have been deleted (history prune, a backup restored without logs).
         self._log_path = e.log_path if e.log_path and os.path.exists(e.log_path) else None
         self.open_log_button.setEnabled(self._log_path is not None)
-        if self._log_path is None:
+        if self._log_path is None and e.status.is_final:
             self.output.setPlaceholderText(self.tr("This execution has no output."))
-        self._show_attempts(attempts)
 
     def _show_attempts(self, attempts: list[Attempt]) -> None:
         self.attempts_box.setVisible(len(attempts) > 1)
@@ -206,16 +234,66 @@ class ExecutionDialog(QDialog):
         self.attempts_table.resizeColumnsToContents()
 
     def _on_output(self, chunks: list[tuple[str, str]]) -> None:
+        if self._live is not None:
+            return  # the live output is shown until the execution ends, then the whole log
         self.output.clear()
         if not chunks:
             self.output.setPlaceholderText(self.tr("This execution printed nothing."))
+        self._append(chunks)
+        self.output.moveCursor(QTextCursor.End)  # the end of a log is where failures show
+
+    def _append(self, chunks: list[tuple[str, str]]) -> None:
+        bar = self.output.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
         cursor = QTextCursor(self.output.document())
+        cursor.movePosition(QTextCursor.End)
         cursor.beginEditBlock()
         for stream, text in chunks:
             cursor.insertText(text, self._stderr if stream == "stderr" else self._stdout)
         cursor.endEditBlock()
-        self.copy_button.setEnabled(bool(chunks))
-        self.output.moveCursor(QTextCursor.End)  # the end of a log is where failures show
+        self.copy_button.setEnabled(not self.output.document().isEmpty())
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    # -- the batch ViewModel, while the execution runs -----------------------------------------
+
+    def _on_live_rows(self, rows: list[int]) -> None:
+        live = self._live
+        if live is None or not any(live.rows[r].id == self._execution_id for r in rows):
+            return
+        execution = live.execution(self._execution_id)
+        if execution is None:
+            return
+        self._known = execution
+        self._show_execution(execution)
+        if execution.status.is_final:
+            # Ended: its stored details (attempts) and its whole log, as for a past one.
+            self._stop_following()
+            self._vm.load(self._execution_id)
+
+    def _on_live_output_reset(self, execution_id: str, chunks: list[tuple[str, str]]) -> None:
+        if execution_id == self._execution_id and self._live is not None:
+            self.output.clear()
+            self.output.setPlaceholderText(self.tr("No output yet."))
+            self._append(chunks)
+
+    def _on_live_output_appended(self, execution_id: str, chunks: list[tuple[str, str]]) -> None:
+        if execution_id == self._execution_id and self._live is not None:
+            self._append(chunks)
+
+    def _show_duration(self) -> None:
+        execution = self._live.execution(self._execution_id) if self._live else None
+        if execution is not None:
+            self.fields["duration"].setText(fmt.seconds(_duration(execution)))
+
+    def _stop_following(self) -> None:
+        live, self._live = self._live, None
+        self._ticker.stop()
+        if live is not None:
+            live.rows_changed.disconnect(self._on_live_rows)
+            live.output_reset.disconnect(self._on_live_output_reset)
+            live.output_appended.disconnect(self._on_live_output_appended)
+            live.unfollow_output(self._execution_id)
 
     def _on_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -223,3 +301,10 @@ class ExecutionDialog(QDialog):
         if self._vm.execution is None:
             self.fields["status"].setText("")
         self.output.setPlaceholderText("")
+
+
+def _duration(e: Execution) -> float | None:
+    """How long it ran, or has been running."""
+    if e.status is ExecutionStatus.RUNNING and e.started_at is not None:
+        return (datetime.now(UTC) - e.started_at).total_seconds()
+    return e.duration_s

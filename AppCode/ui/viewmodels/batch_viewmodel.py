@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import os
+import shlex
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
@@ -27,6 +28,7 @@ from AppCode.core.domain.events import (
 from AppCode.core.domain.models import Batch, Execution, ExecutionStatus
 from AppCode.services.batch_service import BatchService, StartBatch
 from AppCode.services.history_service import HistoryService
+from AppCode.services.settings import ExecutionSettings
 from AppCode.ui.viewmodels.background import Background, user_message
 
 FLUSH_INTERVAL_MS = 50
@@ -58,7 +60,10 @@ class _Pending:
 
 
 class BatchViewModel(QObject):
-    rows_reset = pyqtSignal(list)  # list[Execution]: a new batch
+    """The batch panel's state. Output signals carry the execution id: they are for the
+    selected execution and for those followed with ``follow_output`` (details dialogs)."""
+
+    rows_reset = pyqtSignal(list)  # list[Execution]: a new batch, or none ([]) after a restore
     rows_changed = pyqtSignal(list)  # list[int]: rows whose execution changed
     counts_changed = pyqtSignal(dict)  # status -> count, plus "total" and "done"
     running_changed = pyqtSignal(bool)
@@ -66,6 +71,8 @@ class BatchViewModel(QObject):
     output_reset = pyqtSignal(str, list)  # execution id, [(stream, text)]
     output_appended = pyqtSignal(str, list)  # execution id, [(stream, text)]
     rerun_available = pyqtSignal(bool)
+    options_changed = pyqtSignal()  # run options set from the settings (the view shows them)
+    args_error_changed = pyqtSignal(str)  # why the arguments text cannot be split ("" = fine)
     error_occurred = pyqtSignal(str)
 
     def __init__(
@@ -78,6 +85,8 @@ class BatchViewModel(QObject):
         timeout_s: float,
         retries: int,
         backend: str = "local",
+        fail_fast: bool = False,
+        start_method: str = "auto",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -87,9 +96,12 @@ class BatchViewModel(QObject):
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.timeout_s = timeout_s
         self.retries = retries
-        self.start_method = "auto"
+        self.fail_fast = fail_fast
+        self.start_method = start_method
         self.backend = backend  # "local" or "dask" ([execution] dask_scheduler says where)
         self.sandbox_policy = batches.default_policy()
+        self.args: list[str] = []  # for every script of the run, like the CLI's --arg
+        self._args_error = ""
         self._rows: list[Execution] = []
         self._index: dict[str, int] = {}
         self._batch: Batch | None = None
@@ -97,7 +109,13 @@ class BatchViewModel(QObject):
         # Stop pressed after Run but before the engine announced the new batch.
         self._stop_requested = False
         self._selected: str | None = None
-        self._selected_seq = 0  # output events up to this one are in the viewer already
+        # Executions whose output is shown live (the selected one, open details dialogs): how
+        # many views follow each, and the seq of the last output event they have.
+        self._followers: Counter[str] = Counter()
+        self._seqs: dict[str, int] = {}
+        self._stopped_by_user: set[str] = set()  # executions stopped one by one
+        self._user_stopped_batch = False
+        self._first_failure: Execution | None = None  # of the batch shown, in finishing order
         self._lock = threading.Lock()
         self._pending = _Pending()
         self._timer = QTimer(self)
@@ -120,6 +138,34 @@ class BatchViewModel(QObject):
     def is_running(self) -> bool:
         return self._running
 
+    @property
+    def selected_execution(self) -> str | None:
+        return self._selected
+
+    @property
+    def args_error(self) -> str:
+        return self._args_error
+
+    def execution(self, execution_id: str) -> Execution | None:
+        """The current batch's execution with this id, as last reported."""
+        row = self._index.get(execution_id)
+        return self._rows[row] if row is not None else None
+
+    def fail_fast_cause(self, execution: Execution) -> Execution | None:
+        """The execution whose failure made fail-fast cancel ``execution``, if that is why it
+        was cancelled (the engine records only "cancelled"; the user did not stop it)."""
+        batch, cause = self._batch, self._first_failure
+        if (
+            execution.status is not ExecutionStatus.CANCELLED
+            or batch is None
+            or not batch.options.fail_fast
+            or cause is None
+            or self._user_stopped_batch
+            or execution.id in self._stopped_by_user
+        ):
+            return None
+        return cause
+
     def counts(self) -> dict[str, int]:
         tally = Counter(e.status.value for e in self._rows)
         done = sum(n for status, n in tally.items() if ExecutionStatus(status).is_final)
@@ -140,11 +186,18 @@ class BatchViewModel(QObject):
         if not paths:
             self.error_occurred.emit(self.tr("Tick the scripts to run in the library first."))
             return
+        if self._args_error:
+            self.error_occurred.emit(
+                self.tr("The arguments cannot be read: {reason}").format(reason=self._args_error)
+            )
+            return
         request = StartBatch(
             paths=paths,
             jobs=self.jobs,
             timeout_s=self.timeout_s,
             retries=self.retries,
+            args=list(self.args),
+            fail_fast=self.fail_fast,
             start_method=self.start_method,  # type: ignore[arg-type]
             sandbox_policy=self.sandbox_policy or None,
             backend=self.backend,  # type: ignore[arg-type]
@@ -170,6 +223,7 @@ class BatchViewModel(QObject):
         """Stop the running batch: queued scripts never start, running ones are killed."""
         if not self._running:
             return
+        self._user_stopped_batch = True
         if self._batch is not None and not self._batch.status.is_final:
             self._batches.cancel(self._batch.id)
         else:
@@ -179,25 +233,96 @@ class BatchViewModel(QObject):
         """The sandbox policies to choose from (built-ins and custom files)."""
         return self._batches.policies()
 
+    def may_stop(self, execution_id: str) -> bool:
+        """Whether this execution of the current batch can still be stopped on its own."""
+        execution = self.execution(execution_id)
+        return execution is not None and not execution.status.is_final and self._running
+
     def stop_execution(self, execution_id: str) -> None:
+        """Stop one script: a queued one never starts, a running one is killed; the rest of
+        the batch goes on."""
+        if not self.may_stop(execution_id):
+            return
+        self._stopped_by_user.add(execution_id)
         self._batches.cancel_execution(execution_id)
+
+    def set_args_text(self, text: str) -> None:
+        """The arguments for every script, split like a shell does ("a b" 'c d' e\\ f); a
+        text that cannot be split (an open quote) leaves ``args_error`` set and no run starts."""
+        try:
+            args = shlex.split(text)
+        except ValueError as exc:  # shlex says "No closing quotation" or "No escaped character"
+            if "quotation" in str(exc):
+                error = self.tr("a quote is not closed")
+            else:
+                error = self.tr("a backslash at the end has nothing to escape")
+        else:
+            self.args, error = args, ""
+        if error != self._args_error:
+            self._args_error = error
+            self.args_error_changed.emit(error)
+
+    def use_settings(self, keys: Collection[str], execution: ExecutionSettings) -> None:
+        """Settings were saved: the run options of the applied ``keys`` ("section.key") take
+        their new values (the others keep what was chosen in the panel)."""
+        if "execution.jobs" in keys:
+            self.jobs = execution.jobs if execution.jobs > 0 else (os.cpu_count() or 1)
+        if "execution.timeout_s" in keys:
+            self.timeout_s = execution.timeout_s
+        if "execution.retries" in keys:
+            self.retries = execution.retries
+        if "execution.fail_fast" in keys:
+            self.fail_fast = execution.fail_fast
+        if "execution.start_method" in keys:
+            self.start_method = execution.start_method
+        if "execution.backend" in keys:
+            self.backend = execution.backend
+        if "sandbox.policy" in keys:
+            self.sandbox_policy = self._batches.default_policy()
+        self.options_changed.emit()
+
+    def clear(self) -> None:
+        """Show no batch (the data was replaced by a restored backup): no rows, no output,
+        nothing to re-run or report."""
+        if self._running:
+            return
+        self.select_execution(None)
+        self._batch = None
+        self._rows, self._index = [], {}
+        self._first_failure = None
+        self.rows_reset.emit(self._rows)
+        self.counts_changed.emit(self.counts())
+        self.rerun_available.emit(False)
 
     def select_execution(self, execution_id: str | None) -> None:
         """Show this execution's output: live while it runs, from its log once finished."""
         with self._lock:
-            self._selected = execution_id
-            self._pending.output.clear()
-            seq, chunks = self._batches.live_output(execution_id) if execution_id else (0, [])
-            self._selected_seq = seq
+            previous, self._selected = self._selected, execution_id
+            if previous is not None:
+                self._unfollow(previous)
+            chunks = self._follow(execution_id) if execution_id else []
         if execution_id is None:
             self.output_reset.emit("", [])
             return
-        row = self._index.get(execution_id)
-        execution = self._rows[row] if row is not None else None
+        execution = self.execution(execution_id)
         if execution is not None and not execution.status.is_final:
             self.output_reset.emit(execution_id, chunks)
             return
         self.load_output(execution_id)
+
+    def follow_output(self, execution_id: str) -> None:
+        """Also show this execution's output live (a details dialog): ``output_reset`` with
+        its last lines, then ``output_appended``, both with its id; once it has finished,
+        ``output_reset`` with its whole log. ``unfollow_output`` when the view closes."""
+        with self._lock:
+            chunks = self._follow(execution_id)
+        execution = self.execution(execution_id)
+        if execution is not None and not execution.status.is_final:
+            self.output_reset.emit(execution_id, chunks)
+
+    def unfollow_output(self, execution_id: str) -> None:
+        with self._lock:
+            self._unfollow(execution_id)
 
     def load_output(self, execution_id: str) -> None:
         """Load a finished execution's output from its log file (in the background)."""
@@ -207,7 +332,7 @@ class BatchViewModel(QObject):
             return read_output(self._history, execution)
 
         def done(chunks: list[tuple[str, str]]) -> None:
-            if self._selected == execution_id:
+            if self._followers[execution_id]:
                 self.output_reset.emit(execution_id, chunks)
 
         self._background.submit(load, done, lambda e: self.error_occurred.emit(user_message(e)))
@@ -215,6 +340,22 @@ class BatchViewModel(QObject):
     def shutdown(self) -> None:
         self._timer.stop()
         self._unsubscribe()
+
+    def _follow(self, execution_id: str) -> list[tuple[str, str]]:
+        """Add a follower (under the lock). Every view of this execution restarts from the
+        live tail returned here: output events up to its seq are in it."""
+        self._followers[execution_id] += 1
+        seq, chunks = self._batches.live_output(execution_id)
+        self._seqs[execution_id] = seq
+        self._pending.output.pop(execution_id, None)
+        return chunks
+
+    def _unfollow(self, execution_id: str) -> None:
+        self._followers[execution_id] -= 1
+        if self._followers[execution_id] <= 0:
+            del self._followers[execution_id]
+            self._seqs.pop(execution_id, None)
+            self._pending.output.pop(execution_id, None)
 
     # -- events (engine thread) ----------------------------------------------------------------
 
@@ -233,7 +374,8 @@ class BatchViewModel(QObject):
                 p.finished[event.execution.id] = event.execution
                 p.started.pop(event.execution.id, None)
             elif isinstance(event, OutputAppended):
-                if event.execution_id == self._selected and event.seq > self._selected_seq:
+                seq = self._seqs.get(event.execution_id)
+                if seq is not None and event.seq > seq:
                     p.output.setdefault(event.execution_id, []).extend(event.chunks)
             elif isinstance(event, BatchFinished):
                 p.batch_finished = event.batch
@@ -249,6 +391,11 @@ class BatchViewModel(QObject):
             self._batch, executions = pending.reset
             self._rows = [copy.copy(e) for e in executions]
             self._index = {e.id: i for i, e in enumerate(self._rows)}
+            self._first_failure = None
+            self._stopped_by_user.clear()
+            self._user_stopped_batch = self._stop_requested
+            if self._selected is not None and self._selected not in self._index:
+                self.select_execution(None)  # the previous batch's output is no longer shown
             self._set_running(True)
             self.rows_reset.emit(self._rows)
             if self._stop_requested:
@@ -281,11 +428,16 @@ class BatchViewModel(QObject):
                 continue
             self._rows[row] = finished
             changed.add(row)
+            if self._first_failure is None and finished.status not in (
+                ExecutionStatus.SUCCEEDED,
+                ExecutionStatus.CANCELLED,
+            ):
+                self._first_failure = finished
         if changed:
             self.rows_changed.emit(sorted(changed))
             self.counts_changed.emit(self.counts())
         for execution_id, chunks in pending.output.items():
-            if execution_id == self._selected:
+            if self._followers[execution_id]:
                 self.output_appended.emit(execution_id, chunks)
         done = pending.batch_finished
         if done is not None and self._batch is not None and done.id == self._batch.id:

@@ -1,8 +1,8 @@
 """The main window: library on the left; batch, output, history and analysis in the middle;
 the performance panel docked on the right.
 
-Later features plug in without placeholders: docks go in the dock areas, batch controls after
-``BatchPanel.extra_controls``, and menus between Run and Help (Backup sits before Tools).
+Later features plug in without placeholders: docks go in the dock areas, batch options in
+``BatchPanel.options`` (a grid), and menus between Run and Help (Backup sits before Tools).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PyQt5.QtWidgets import (
 )
 
 from AppCode import __version__
-from AppCode.core.domain.models import BackupRecord
+from AppCode.core.domain.models import BackupRecord, Execution, ExecutionStatus
 from AppCode.core.security.permissions import Level
 from AppCode.ui.dialogs.backup_dialogs import (
     BusyProgress,
@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         library.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         library.error_occurred.connect(self._show_error)
         batch.error_occurred.connect(self._show_error)
-        history.error_occurred.connect(self._show_error)
+        # History errors (a batch id prefix that matches nothing...) show inline in its view.
         performance.error_occurred.connect(self._show_error)
         self.backup_progress = BusyProgress(backups, self)
         backups.error_occurred.connect(self._on_backup_error)
@@ -183,8 +183,9 @@ class MainWindow(QMainWindow):
         batch.counts_changed.connect(self._on_counts)
         batch.rerun_available.connect(self.rerun_action.setEnabled)
         batch.batch_finished.connect(self._on_batch_finished)
-        batch.output_reset.connect(lambda _eid, chunks: self.output.set_chunks(chunks))
-        batch.output_appended.connect(lambda _eid, chunks: self.output.append_chunks(chunks))
+        batch.output_reset.connect(self._on_output_reset)
+        batch.output_appended.connect(self._on_output_appended)
+        batch.rows_reset.connect(self._on_rows_reset)
         self.batch_panel.execution_selected.connect(self._on_execution_selected)
         batch.rows_changed.connect(self._on_rows_changed)
         self.batch_panel.table.doubleClicked.connect(
@@ -389,6 +390,21 @@ class MainWindow(QMainWindow):
         self._show_output_title()
         self._batch.select_execution(execution_id)
 
+    def _on_output_reset(self, execution_id: str, chunks: list[tuple[str, str]]) -> None:
+        # Output of an execution a details dialog follows is not for this pane.
+        if execution_id == (self._batch.selected_execution or ""):
+            self.output.set_chunks(chunks)
+
+    def _on_output_appended(self, execution_id: str, chunks: list[tuple[str, str]]) -> None:
+        if execution_id == self._batch.selected_execution:
+            self.output.append_chunks(chunks)
+
+    def _on_rows_reset(self, _rows: list[Execution]) -> None:
+        """A new batch (or none, after a restore): the previous one's output goes."""
+        if self._batch.selected_execution is None:
+            self._selected_id = None
+            self.output.clear_execution()
+
     def _on_rows_changed(self, rows: list[int]) -> None:
         """Keep the output title current; reload a finished execution's output from its log,
         which is complete even where the live view skipped part of a flood."""
@@ -455,6 +471,7 @@ class MainWindow(QMainWindow):
         """Show the restored data: the library, the history and the analysis are reloaded."""
         self._library.refresh()
         self._history.reload()
+        self._batch.clear()  # its batch is not in the restored data (or not as shown)
         self.analysis_view.mark_stale()
         self.statusBar().showMessage(
             self.tr("Backup restored; the previous state is in {path}").format(
@@ -469,11 +486,19 @@ class MainWindow(QMainWindow):
 
     def _on_counts(self, counts: dict[str, int]) -> None:
         failed = sum(counts.get(s, 0) for s in ("failed", "timed_out", "blocked", "interrupted"))
-        self.counts_label.setText(
-            self.tr("Running {running} · Succeeded {succeeded} · Failed {failed}").format(
-                running=counts.get("running", 0),
-                succeeded=counts.get("succeeded", 0),
-                failed=failed,
+        text = self.tr("Running {running} · Succeeded {succeeded} · Failed {failed}").format(
+            running=counts.get("running", 0),
+            succeeded=counts.get("succeeded", 0),
+            failed=failed,
+        )
+        if counts.get("cancelled", 0):
+            text += " · " + self.tr("Cancelled {cancelled}").format(cancelled=counts["cancelled"])
+        self.counts_label.setText(text)
+        self.counts_label.setToolTip(
+            "\n".join(
+                f"{fmt.status_label(status)}: {counts[status.value]}"
+                for status in ExecutionStatus
+                if counts.get(status.value)
             )
         )
 
@@ -487,6 +512,11 @@ class MainWindow(QMainWindow):
         text = self.tr("Batch finished: {succeeded} of {total} succeeded").format(
             succeeded=counts.get("succeeded", 0), total=counts.get("total", 0)
         )
+        causes = [c for e in self._batch.rows if (c := self._batch.fail_fast_cause(e))]
+        if causes:
+            text += " · " + self.tr("fail-fast cancelled {count} after {script} failed").format(
+                count=len(causes), script=os.path.basename(causes[0].script_path)
+            )
         self.statusBar().showMessage(text, 15000)
         if self._close_when_stopped:
             self.close()
@@ -577,6 +607,7 @@ class MainWindow(QMainWindow):
         s.setValue("run/retries", self._batch.retries)
         s.setValue("run/start_method", self._batch.start_method)
         s.setValue("run/sandbox_policy", self._batch.sandbox_policy)
+        s.setValue("run/fail_fast", self._batch.fail_fast)
 
     def _restore_state(self) -> None:
         s = self._settings
@@ -592,7 +623,15 @@ class MainWindow(QMainWindow):
                 int(s.value("run/retries", 0)),
                 str(s.value("run/start_method", "auto")),
                 str(s.value("run/sandbox_policy", "")),
+                _bool(s.value("run/fail_fast")),
             )
+
+
+def _bool(value: object) -> bool | None:
+    """A flag read back from QSettings (an INI file gives "true"/"false"); None if unset."""
+    if value is None:
+        return None
+    return value is True or str(value).lower() == "true"
 
 
 def activate(window: QMainWindow) -> None:

@@ -12,10 +12,13 @@ from PyQt5.QtGui import QColor, QPainter
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QAction,
+    QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QDoubleSpinBox,
+    QGridLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QSpinBox,
     QStyle,
@@ -28,6 +31,7 @@ from PyQt5.QtWidgets import (
 )
 
 from AppCode.core.domain.models import Execution, ExecutionStatus
+from AppCode.services.settings import MAX_JOBS, MAX_RETRIES, MAX_SECONDS
 from AppCode.ui.viewmodels.batch_viewmodel import BatchViewModel
 from AppCode.ui.widgets import formatting as fmt
 
@@ -158,6 +162,11 @@ class ExecutionTableModel(QAbstractTableModel):
         if column == "memory":
             return fmt.size(e.memory_peak_bytes)
         if column == "error":
+            cause = self._vm.fail_fast_cause(e)
+            if cause is not None:
+                return self.tr("cancelled by fail-fast after {script} failed").format(
+                    script=os.path.basename(cause.script_path)
+                )
             return fmt.error_text(e) if e.status is not ExecutionStatus.SUCCEEDED else ""
         return ""
 
@@ -230,9 +239,25 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class SecondsBox(QDoubleSpinBox):
+    """Seconds to the millisecond, shown without trailing zeros ("0.5 s", "2 s"): what it
+    shows is exactly the value that applies."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(3)
+
+    def textFromValue(self, value: float) -> str:
+        text = super().textFromValue(value)
+        point = self.locale().decimalPoint()
+        if point in text:
+            text = text.rstrip("0").rstrip(point)
+        return text
+
+
 class BatchPanel(QWidget):
-    """Toolbar (run, stop, re-run failed, export report, options), progress bar and execution
-    table."""
+    """Toolbar (run, stop, re-run failed, export report), run options, progress bar and
+    execution table."""
 
     execution_selected = pyqtSignal(str)
     export_report_requested = pyqtSignal(str)  # the id of the batch shown
@@ -263,23 +288,39 @@ class BatchPanel(QWidget):
         self.toolbar.addSeparator()
 
         self.jobs = QSpinBox(self)
-        self.jobs.setRange(1, 1024)
-        self.jobs.setValue(vm.jobs)
+        self.jobs.setRange(1, MAX_JOBS)
         self.jobs.setToolTip(
             self.tr("Scripts running at once (default: one per CPU core, {n})").format(
                 n=os.cpu_count() or 1
             )
         )
-        self.timeout = QSpinBox(self)
-        self.timeout.setRange(0, 7 * 24 * 3600)
+        self.timeout = SecondsBox(self)
+        self.timeout.setRange(0, MAX_SECONDS)
         self.timeout.setSuffix(self.tr(" s"))
         self.timeout.setSpecialValueText(self.tr("none"))
-        self.timeout.setValue(int(vm.timeout_s))
         self.timeout.setToolTip(self.tr("Time limit per script (0 = none)"))
         self.retries = QSpinBox(self)
-        self.retries.setRange(0, 100)
-        self.retries.setValue(vm.retries)
+        self.retries.setRange(0, MAX_RETRIES)
         self.retries.setToolTip(self.tr("Extra attempts for a failed or timed-out script"))
+        self.fail_fast = QCheckBox(self.tr("Fail fast"), self)
+        self.fail_fast.setToolTip(
+            self.tr("When a script fails, cancel the scripts that have not finished yet")
+        )
+        self.args = QLineEdit(self)
+        self.args.setClearButtonEnabled(True)
+        self.args.setPlaceholderText(
+            self.tr("for every script, as in a shell: --input 'my file.csv' -v")
+        )
+        self.args.setToolTip(
+            self.tr(
+                "Command-line arguments given to every script of the run, split like a shell "
+                "does: quote an argument that holds spaces"
+            )
+        )
+        self.args_error = QLabel(self)
+        self.args_error.setStyleSheet(f"color: {fmt.STDERR_COLOUR};")
+        self.args_error.setWordWrap(True)
+        self.args_error.setVisible(False)
         self.start_method = QComboBox(self)
         for label, value in (
             (self.tr("auto"), "auto"),
@@ -293,7 +334,6 @@ class BatchPanel(QWidget):
         self.backend = QComboBox(self)
         self.backend.addItem(self.tr("This computer"), "local")
         self.backend.addItem(self.tr("Dask cluster"), "dask")
-        self.backend.setCurrentIndex(max(0, self.backend.findData(vm.backend)))
         self.backend.setToolTip(
             self.tr(
                 "Where the scripts run: here, or on the Dask cluster set in Settings > Execution "
@@ -309,22 +349,29 @@ class BatchPanel(QWidget):
         )
         for name in vm.policies():
             self.policy.addItem(name, name)
-        self.policy.setCurrentIndex(max(0, self.policy.findData(vm.sandbox_policy)))
-        self.options = QHBoxLayout()
-        for label, widget in (
-            (self.tr("Parallel"), self.jobs),
-            (self.tr("Timeout"), self.timeout),
-            (self.tr("Retries"), self.retries),
-            (self.tr("Start"), self.start_method),
-            (self.tr("Run on"), self.backend),
-            (self.tr("Sandbox"), self.policy),
+        # Options on three short rows, so that the window fits a 1280 px wide screen.
+        self.options = QGridLayout()
+        self.options.setHorizontalSpacing(8)
+        for position, (label, widget) in enumerate(
+            (
+                (self.tr("Parallel"), self.jobs),
+                (self.tr("Timeout"), self.timeout),
+                (self.tr("Retries"), self.retries),
+                (self.tr("Start"), self.start_method),
+                (self.tr("Run on"), self.backend),
+                (self.tr("Sandbox"), self.policy),
+                (self.tr("Arguments"), self.args),
+            )
         ):
+            row, pair = divmod(position, 3)
             caption = QLabel(label, self)
             caption.setBuddy(widget)
-            self.options.addWidget(caption)
-            self.options.addWidget(widget)
-            self.options.addSpacing(12)
-        self.options.addStretch(1)
+            self.options.addWidget(caption, row, 2 * pair)
+            span = 3 if widget is self.args else 1  # to the Fail fast box
+            self.options.addWidget(widget, row, 2 * pair + 1, 1, span)
+        self.options.addWidget(self.fail_fast, 2, 5)
+        self.options.addWidget(self.args_error, 3, 1, 1, 5)
+        self.options.setColumnStretch(6, 1)
 
         self.progress = QProgressBar(self)
         self.progress.setFormat(self.tr("No batch yet: tick scripts and press Run"))
@@ -353,17 +400,33 @@ class BatchPanel(QWidget):
             title = self.model.headerData(index, Qt.Horizontal)
             header.resizeSection(index, max(width, metrics.horizontalAdvance(title) + 24))
 
+        self.stop_execution_action = QAction(
+            self.style().standardIcon(QStyle.SP_MediaStop), self.tr("Stop this script"), self
+        )
+        self.stop_execution_action.setToolTip(
+            self.tr("Stop the selected script only; the rest of the batch goes on")
+        )
+        self.stop_execution_action.setEnabled(False)
+        self.table.addAction(self.stop_execution_action)
+        self.table.setContextMenuPolicy(Qt.ActionsContextMenu)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.toolbar.setMinimumWidth(self.toolbar.sizeHint().width())
+        # The toolbar may be narrower than its buttons: what does not fit goes behind its »
+        # button, and the window still fits a small screen.
         layout.addWidget(self.toolbar)
         layout.addLayout(self.options)
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
 
+        self._show_options()
         self.jobs.valueChanged.connect(lambda v: setattr(vm, "jobs", v))
         self.timeout.valueChanged.connect(lambda v: setattr(vm, "timeout_s", float(v)))
         self.retries.valueChanged.connect(lambda v: setattr(vm, "retries", v))
+        self.fail_fast.toggled.connect(lambda on: setattr(vm, "fail_fast", on))
+        self.args.textChanged.connect(vm.set_args_text)
+        vm.args_error_changed.connect(self._on_args_error)
+        vm.options_changed.connect(self._show_options)
         self.start_method.currentIndexChanged.connect(
             lambda _: setattr(vm, "start_method", self.start_method.currentData())
         )
@@ -374,8 +437,10 @@ class BatchPanel(QWidget):
             lambda _: setattr(vm, "backend", self.backend.currentData())
         )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.stop_execution_action.triggered.connect(self.stop_current_execution)
+        vm.rows_changed.connect(self._on_rows_changed)
         vm.counts_changed.connect(self._on_counts)
-        vm.rows_reset.connect(lambda rows: self._on_counts(vm.counts()))
+        vm.rows_reset.connect(self._on_rows_reset)
         self._pending_counts: dict[str, int] = {}
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -385,22 +450,84 @@ class BatchPanel(QWidget):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.model.refresh_running)
         vm.running_changed.connect(self._on_running)
-        vm.batch_finished.connect(lambda _id, _status: self._update_export())
+        vm.batch_finished.connect(self._on_batch_finished)
         self.export_action.triggered.connect(self._export_report)
 
     def set_options(
-        self, jobs: int, timeout_s: float, retries: int, start_method: str, policy: str = ""
+        self,
+        jobs: int,
+        timeout_s: float,
+        retries: int,
+        start_method: str,
+        policy: str = "",
+        fail_fast: bool | None = None,
     ) -> None:
-        self.jobs.setValue(jobs)
-        self.timeout.setValue(int(timeout_s))
-        self.retries.setValue(retries)
-        self.start_method.setCurrentIndex(max(0, self.start_method.findData(start_method)))
+        """Options remembered from the last session (a policy no longer there is left out)."""
+        vm = self._vm
+        vm.jobs, vm.timeout_s, vm.retries = jobs, timeout_s, retries
+        if self.start_method.findData(start_method) >= 0:
+            vm.start_method = start_method
         if policy and self.policy.findData(policy) >= 0:
-            self.policy.setCurrentIndex(self.policy.findData(policy))
+            vm.sandbox_policy = policy
+        if fail_fast is not None:
+            vm.fail_fast = fail_fast
+        self._show_options()
+
+    def stop_current_execution(self) -> None:
+        """Stop the script of the current row (the table's context menu)."""
+        execution_id = self.table.currentIndex().data(ID_ROLE)
+        if execution_id:
+            self._vm.stop_execution(execution_id)
+            self.stop_execution_action.setEnabled(False)
+
+    def _show_options(self) -> None:
+        """Show the ViewModel's run options, then give it back what the boxes hold, so that
+        both agree (a box rounds to what it can show, e.g. to the millisecond)."""
+        vm = self._vm
+        self.jobs.setValue(vm.jobs)
+        self.timeout.setValue(vm.timeout_s)
+        self.retries.setValue(vm.retries)
+        self.fail_fast.setChecked(vm.fail_fast)
+        self.start_method.setCurrentIndex(max(0, self.start_method.findData(vm.start_method)))
+        self.backend.setCurrentIndex(max(0, self.backend.findData(vm.backend)))
+        if vm.sandbox_policy and self.policy.findData(vm.sandbox_policy) < 0:
+            self.policy.addItem(vm.sandbox_policy, vm.sandbox_policy)  # a policy added since
+        self.policy.setCurrentIndex(max(0, self.policy.findData(vm.sandbox_policy)))
+        vm.jobs = self.jobs.value()
+        vm.timeout_s = self.timeout.value()
+        vm.retries = self.retries.value()
+        vm.start_method = self.start_method.currentData()
+        vm.backend = self.backend.currentData()
+        vm.sandbox_policy = self.policy.currentData()
+
+    def _on_args_error(self, message: str) -> None:
+        self.args_error.setText(message and self.tr("Arguments: {reason}").format(reason=message))
+        self.args_error.setVisible(bool(message))
+        self.args.setStyleSheet(f"border: 1px solid {fmt.STDERR_COLOUR};" if message else "")
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_stop_execution()
         if current.isValid():
             self.execution_selected.emit(current.data(ID_ROLE))
+
+    def _update_stop_execution(self) -> None:
+        """Only a pending or running script of the running batch can be stopped."""
+        execution_id = self.table.currentIndex().data(ID_ROLE)
+        self.stop_execution_action.setEnabled(
+            bool(execution_id) and self._vm.may_stop(execution_id)
+        )
+
+    # Bound methods, not lambdas: Qt drops their connections when the panel goes.
+    def _on_rows_changed(self, _rows: list[int]) -> None:
+        self._update_stop_execution()
+
+    def _on_batch_finished(self, _batch_id: str, _status: str) -> None:
+        self._update_export()
+
+    def _on_rows_reset(self, _rows: list[Execution]) -> None:
+        self._update_stop_execution()
+        self._update_export()
+        self._on_counts(self._vm.counts())
 
     def _on_counts(self, counts: dict[str, int]) -> None:
         # QProgressBar.setValue repaints at once (with every pending paint of the window), so
@@ -415,7 +542,10 @@ class BatchPanel(QWidget):
         # window (the whole batch table mid-batch): with updates off it only marks itself,
         # and switching them on again schedules one ordinary paint for the next frame.
         self.progress.setUpdatesEnabled(False)
-        self.progress.setFormat(self.tr("%v of %m done"))
+        if counts.get("total", 0):
+            self.progress.setFormat(self.tr("%v of %m done"))
+        else:  # no batch shown (after a restore)
+            self.progress.setFormat(self.tr("No batch yet: tick scripts and press Run"))
         self.progress.setMaximum(max(counts.get("total", 0), 1))
         self.progress.setValue(counts.get("done", 0))
         self.progress.setUpdatesEnabled(True)
@@ -434,10 +564,13 @@ class BatchPanel(QWidget):
 
     def _on_running(self, running: bool) -> None:
         self._update_export()
+        self._update_stop_execution()
         for widget in (
             self.jobs,
             self.timeout,
             self.retries,
+            self.fail_fast,
+            self.args,
             self.start_method,
             self.backend,
             self.policy,

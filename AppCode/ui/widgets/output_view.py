@@ -85,6 +85,12 @@ class OutputView(QWidget):
         self._log_path = log_path
         self.open_button.setEnabled(bool(log_path))
 
+    def clear_execution(self) -> None:
+        """Show no execution: no title, no output, no log to open."""
+        self.show_execution(self.tr("Output"), None)
+        self.text.clear()
+        self.find_status.setText("")
+
     def set_chunks(self, chunks: list[tuple[str, str]]) -> None:
         self.text.clear()
         self.append_chunks(chunks)

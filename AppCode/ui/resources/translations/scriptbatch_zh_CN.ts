@@ -416,6 +416,46 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <source>Run on</source>
         <translation>运行于</translation>
     </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="305"/>
+        <source>Fail fast</source>
+        <translation>快速失败</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="306"/>
+        <source>When a script fails, cancel the scripts that have not finished yet</source>
+        <translation>有脚本失败时，取消尚未完成的脚本</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="311"/>
+        <source>for every script, as in a shell: --input 'my file.csv' -v</source>
+        <translation>用于每个脚本，写法同 shell：--input 'my file.csv' -v</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <source>Command-line arguments given to every script of the run, split like a shell does: quote an argument that holds spaces</source>
+        <translation>传给本次运行中每个脚本的命令行参数，按 shell 的规则拆分：含空格的参数请加引号</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <source>Arguments</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="403"/>
+        <source>Stop this script</source>
+        <translation>停止此脚本</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="406"/>
+        <source>Stop the selected script only; the rest of the batch goes on</source>
+        <translation>只停止所选脚本，批次中的其余脚本继续运行</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="504"/>
+        <source>Arguments: {reason}</source>
+        <translation>参数：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>BatchViewModel</name>
@@ -428,6 +468,21 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <location filename="../../viewmodels/batch_viewmodel.py" line="141"/>
         <source>Tick the scripts to run in the library first.</source>
         <translation>请先在脚本库中勾选要运行的脚本。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="190"/>
+        <source>The arguments cannot be read: {reason}</source>
+        <translation>无法解析参数：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="256"/>
+        <source>a quote is not closed</source>
+        <translation>有引号未闭合</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="258"/>
+        <source>a backslash at the end has nothing to escape</source>
+        <translation>末尾的反斜杠后面没有可转义的字符</translation>
     </message>
 </context>
 <context>
@@ -563,6 +618,11 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <source>This execution printed nothing.</source>
         <translation>此执行没有打印任何内容。</translation>
     </message>
+    <message>
+        <location filename="../../dialogs/execution_dialog.py" line="277"/>
+        <source>No output yet.</source>
+        <translation>尚无输出。</translation>
+    </message>
 </context>
 <context>
     <name>ExecutionTableModel</name>
@@ -630,6 +690,11 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <location filename="../../widgets/batch_panel.py" line="121"/>
         <source>Sandbox policy {policy}: {layers}</source>
         <translation>沙箱策略 {policy}：{layers}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/batch_panel.py" line="167"/>
+        <source>cancelled by fail-fast after {script} failed</source>
+        <translation>{script} 失败后被快速失败取消</translation>
     </message>
 </context>
 <context>
@@ -1262,6 +1327,16 @@ Running scripts are killed and recorded as cancelled.</source>
         <location filename="../../views/main_window.py" line="504"/>
         <source>Report written: {0}</source>
         <translation>报告已写入：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="495"/>
+        <source>Cancelled {cancelled}</source>
+        <translation>已取消 {cancelled}</translation>
+    </message>
+    <message>
+        <location filename="../../views/main_window.py" line="517"/>
+        <source>fail-fast cancelled {count} after {script} failed</source>
+        <translation>{script} 失败后，快速失败取消了 {count} 个</translation>
     </message>
 </context>
 <context>
