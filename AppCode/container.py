@@ -227,6 +227,8 @@ class Container(containers.DeclarativeContainer):
     result_writer = providers.Resource(_result_writer, database, session_factory, event_bus)
     execution_engine = providers.Resource(_execution_engine, event_bus, result_writer)
     process_table = providers.Singleton(PsutilProcessTable)
+    # The interpreter scripts run with, checked to be a working Python (--python, Settings).
+    python_checker = providers.Object(resolve_python)
     policy_resolver = providers.Singleton(
         PolicyResolver,
         settings.provided.sandbox,
@@ -239,7 +241,7 @@ class Container(containers.DeclarativeContainer):
         engine=execution_engine,
         scripts=script_manager,
         processes=process_table,
-        resolve_python=providers.Object(resolve_python),
+        resolve_python=python_checker,
         flush_results=result_writer.provided.flush,
         defaults=settings.provided.execution,
         runs_dir=data_dir.provided.runs,

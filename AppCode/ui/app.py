@@ -254,6 +254,8 @@ def _build_window(container, qsettings):  # type: ignore[no-untyped-def]
             settings,
             container.settings_service().save,
             sections=("execution", "sandbox", "monitoring", "cache", "ui"),
+            policies=container.policy_resolver().available,
+            check_python=container.python_checker(),
         )
         # Saved run options become the batch panel's (and so the next run's) options.
         vm.applied.connect(lambda keys: batch.use_settings(keys, settings.execution))

@@ -297,122 +297,122 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>BatchPanel</name>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="250"/>
+        <location filename="../../widgets/batch_panel.py" line="275"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="268"/>
+        <location filename="../../widgets/batch_panel.py" line="292"/>
         <source>Scripts running at once (default: one per CPU core, {n})</source>
         <translation>同时运行的脚本数（默认：每个 CPU 核心一个，{n}）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="275"/>
+        <location filename="../../widgets/batch_panel.py" line="299"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="276"/>
+        <location filename="../../widgets/batch_panel.py" line="300"/>
         <source>none</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="278"/>
+        <location filename="../../widgets/batch_panel.py" line="301"/>
         <source>Time limit per script (0 = none)</source>
         <translation>每个脚本的时间限制（0 = 不限）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="282"/>
+        <location filename="../../widgets/batch_panel.py" line="304"/>
         <source>Extra attempts for a failed or timed-out script</source>
         <translation>脚本失败或超时后的额外重试次数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="284"/>
+        <location filename="../../widgets/batch_panel.py" line="325"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="284"/>
+        <location filename="../../widgets/batch_panel.py" line="325"/>
         <source>fresh interpreter</source>
         <translation>全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="284"/>
+        <location filename="../../widgets/batch_panel.py" line="325"/>
         <source>fork server</source>
         <translation>fork 服务</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="290"/>
+        <location filename="../../widgets/batch_panel.py" line="331"/>
         <source>How scripts start: a warm fork server (fast, Linux) or a fresh interpreter</source>
         <translation>脚本的启动方式：预热的 fork 服务（快速，Linux）或全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Parallel</source>
         <translation>并行数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Timeout</source>
         <translation>超时</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Retries</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Start</source>
         <translation>启动方式</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="418"/>
+        <location filename="../../widgets/batch_panel.py" line="546"/>
         <source>%v of %m done</source>
         <translation>已完成 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="330"/>
+        <location filename="../../widgets/batch_panel.py" line="548"/>
         <source>No batch yet: tick scripts and press Run</source>
         <translation>尚无批处理：勾选脚本后点击“运行”</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="344"/>
         <source>Sandbox policy: off, standard (limits, writes only in the script&apos;s folder), strict (no network, no subprocesses, limited reads), or a custom policy</source>
         <translation>沙箱策略：off（关闭）、standard（资源限制，只能写入脚本所在文件夹）、strict（禁止网络和子进程，限制读取）或自定义策略</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Sandbox</source>
         <translation>沙箱</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="255"/>
+        <location filename="../../widgets/batch_panel.py" line="280"/>
         <source>Export report…</source>
         <translation>导出报告…</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="258"/>
+        <location filename="../../widgets/batch_panel.py" line="283"/>
         <source>Save a report of this batch (HTML, Excel…) once it has finished</source>
         <translation>批次结束后保存其报告（HTML、Excel…）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="294"/>
+        <location filename="../../widgets/batch_panel.py" line="335"/>
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="295"/>
+        <location filename="../../widgets/batch_panel.py" line="336"/>
         <source>Dask cluster</source>
         <translation>Dask 集群</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="297"/>
+        <location filename="../../widgets/batch_panel.py" line="337"/>
         <source>Where the scripts run: here, or on the Dask cluster set in Settings &gt; Execution (none set: a cluster of this computer&apos;s cores)</source>
         <translation>脚本在哪里运行：本机，或“设置 &gt; 执行”中指定的 Dask 集群（未指定时使用由本机各核心组成的集群）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="355"/>
         <source>Run on</source>
         <translation>运行于</translation>
     </message>
@@ -428,7 +428,7 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
     </message>
     <message>
         <location filename="../../widgets/batch_panel.py" line="311"/>
-        <source>for every script, as in a shell: --input 'my file.csv' -v</source>
+        <source>for every script, as in a shell: --input &apos;my file.csv&apos; -v</source>
         <translation>用于每个脚本，写法同 shell：--input 'my file.csv' -v</translation>
     </message>
     <message>
@@ -460,12 +460,12 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>BatchViewModel</name>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="138"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="184"/>
         <source>A batch is already running.</source>
         <translation>已有批处理正在运行。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="141"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="187"/>
         <source>Tick the scripts to run in the library first.</source>
         <translation>请先在脚本库中勾选要运行的脚本。</translation>
     </message>
@@ -502,119 +502,136 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
     </message>
 </context>
 <context>
+    <name>ExecutionDetailsViewModel</name>
+    <message>
+        <location filename="../../viewmodels/history_viewmodel.py" line="402"/>
+        <source>There is no execution with the id “{execution}”: it may have been removed from the history.</source>
+        <translation>没有 ID 为“{execution}”的执行记录：它可能已从历史记录中删除。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/history_viewmodel.py" line="411"/>
+        <source>{problem}
+
+Log files are removed when old runs are pruned from the history, or when a backup without logs is restored.</source>
+        <translation>{problem}
+
+清理历史记录中的旧运行，或恢复不含日志的备份时，日志文件会被删除。</translation>
+    </message>
+</context>
+<context>
     <name>ExecutionDialog</name>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="156"/>
+        <location filename="../../dialogs/execution_dialog.py" line="185"/>
         <source>Execution {id}</source>
         <translation>执行 {id}</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Script</source>
         <translation>脚本</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Exit code</source>
         <translation>退出码</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Started</source>
         <translation>开始时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Finished</source>
         <translation>结束时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Duration</source>
         <translation>耗时</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>CPU time</source>
         <translation>CPU 时间</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Peak memory</source>
         <translation>内存峰值</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Output size</source>
         <translation>输出大小</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="61"/>
+        <location filename="../../dialogs/execution_dialog.py" line="73"/>
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="80"/>
+        <location filename="../../dialogs/execution_dialog.py" line="92"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="82"/>
+        <location filename="../../dialogs/execution_dialog.py" line="94"/>
         <source>Attempts</source>
         <translation>尝试次数</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="84"/>
+        <location filename="../../dialogs/execution_dialog.py" line="96"/>
         <source>Worker</source>
         <translation>工作节点</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="110"/>
+        <location filename="../../dialogs/execution_dialog.py" line="122"/>
         <source>Loading output…</source>
         <translation>正在加载输出…</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="111"/>
+        <location filename="../../dialogs/execution_dialog.py" line="123"/>
         <source>Copy output</source>
         <translation>复制输出</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="113"/>
+        <location filename="../../dialogs/execution_dialog.py" line="125"/>
         <source>Open log file</source>
         <translation>打开日志文件</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="118"/>
+        <location filename="../../dialogs/execution_dialog.py" line="130"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="177"/>
+        <location filename="../../dialogs/execution_dialog.py" line="206"/>
         <source>This execution has no output.</source>
         <translation>此执行没有输出。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/execution_dialog.py" line="211"/>
+        <location filename="../../dialogs/execution_dialog.py" line="241"/>
         <source>This execution printed nothing.</source>
         <translation>此执行没有打印任何内容。</translation>
     </message>
@@ -627,67 +644,67 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>ExecutionTableModel</name>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="58"/>
+        <location filename="../../widgets/batch_panel.py" line="62"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="59"/>
+        <location filename="../../widgets/batch_panel.py" line="63"/>
         <source>Script</source>
         <translation>脚本</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="60"/>
+        <location filename="../../widgets/batch_panel.py" line="64"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="61"/>
+        <location filename="../../widgets/batch_panel.py" line="65"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="62"/>
+        <location filename="../../widgets/batch_panel.py" line="66"/>
         <source>Duration</source>
         <translation>耗时</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="63"/>
+        <location filename="../../widgets/batch_panel.py" line="67"/>
         <source>Exit code</source>
         <translation>退出码</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="64"/>
+        <location filename="../../widgets/batch_panel.py" line="68"/>
         <source>Attempts</source>
         <translation>尝试次数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="65"/>
+        <location filename="../../widgets/batch_panel.py" line="69"/>
         <source>CPU time</source>
         <translation>CPU 时间</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="66"/>
+        <location filename="../../widgets/batch_panel.py" line="70"/>
         <source>Peak memory</source>
         <translation>内存峰值</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="67"/>
+        <location filename="../../widgets/batch_panel.py" line="71"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="138"/>
+        <location filename="../../widgets/batch_panel.py" line="142"/>
         <source> · reduced isolation</source>
         <translation> · 隔离降级</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="116"/>
+        <location filename="../../widgets/batch_panel.py" line="120"/>
         <source>Reduced isolation: not every sandbox layer could be applied here (held: {layers})</source>
         <translation>隔离降级：此处未能启用全部沙箱层（已启用：{layers}）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="121"/>
+        <location filename="../../widgets/batch_panel.py" line="125"/>
         <source>Sandbox policy {policy}: {layers}</source>
         <translation>沙箱策略 {policy}：{layers}</translation>
     </message>
@@ -763,62 +780,62 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>HistoryTableModel</name>
     <message>
-        <location filename="../../views/history_view.py" line="97"/>
+        <location filename="../../views/history_view.py" line="110"/>
         <source>Started</source>
         <translation>开始时间</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="98"/>
+        <location filename="../../views/history_view.py" line="111"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="99"/>
+        <location filename="../../views/history_view.py" line="112"/>
         <source>Script</source>
         <translation>脚本</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="100"/>
+        <location filename="../../views/history_view.py" line="113"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="101"/>
+        <location filename="../../views/history_view.py" line="114"/>
         <source>Duration</source>
         <translation>耗时</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="102"/>
+        <location filename="../../views/history_view.py" line="115"/>
         <source>Exit code</source>
         <translation>退出码</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="103"/>
+        <location filename="../../views/history_view.py" line="116"/>
         <source>Attempts</source>
         <translation>尝试次数</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="104"/>
+        <location filename="../../views/history_view.py" line="117"/>
         <source>CPU time</source>
         <translation>CPU 时间</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="105"/>
+        <location filename="../../views/history_view.py" line="118"/>
         <source>Peak memory</source>
         <translation>内存峰值</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="106"/>
+        <location filename="../../views/history_view.py" line="119"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="186"/>
+        <location filename="../../views/history_view.py" line="199"/>
         <source>Batch: {id}</source>
         <translation>批处理：{id}</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="188"/>
+        <location filename="../../views/history_view.py" line="201"/>
         <source>Queued: {time}</source>
         <translation>排队时间：{time}</translation>
     </message>
@@ -826,66 +843,74 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>HistoryView</name>
     <message>
-        <location filename="../../views/history_view.py" line="238"/>
+        <location filename="../../views/history_view.py" line="251"/>
         <source>Script path contains…</source>
         <translation>脚本路径包含…</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="241"/>
+        <location filename="../../views/history_view.py" line="254"/>
         <source>All statuses</source>
         <translation>全部状态</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="247"/>
+        <location filename="../../views/history_view.py" line="260"/>
         <source>Batch id or prefix</source>
         <translation>批处理 ID 或前缀</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="250"/>
+        <location filename="../../views/history_view.py" line="263"/>
         <source>From</source>
         <translation>从</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="252"/>
+        <location filename="../../views/history_view.py" line="265"/>
         <source>To</source>
         <translation>到</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="254"/>
+        <location filename="../../views/history_view.py" line="267"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="256"/>
+        <location filename="../../views/history_view.py" line="269"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../views/history_view.py" line="401"/>
+        <location filename="../../views/history_view.py" line="435"/>
         <source>%n execution(s)</source>
         <translation>
             <numerusform>%n 次执行</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="263"/>
+        <location filename="../../views/history_view.py" line="276"/>
         <source>Export report…</source>
         <translation>导出报告…</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="264"/>
+        <location filename="../../views/history_view.py" line="277"/>
         <source>Save a report of the selected execution's batch (HTML, Excel…)</source>
         <translation>保存所选执行所属批次的报告（HTML、Excel…）</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="434"/>
+        <location filename="../../views/history_view.py" line="468"/>
         <source>Open details…</source>
         <translation>打开详情…</translation>
     </message>
     <message>
-        <location filename="../../views/history_view.py" line="435"/>
+        <location filename="../../views/history_view.py" line="469"/>
         <source>Export report of this batch…</source>
         <translation>导出此批次的报告…</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryViewModel</name>
+    <message>
+        <location filename="../../viewmodels/history_viewmodel.py" line="263"/>
+        <source>No batch has the id “{batch}” or an id starting with it. A row's tooltip shows its batch id.</source>
+        <translation>没有 ID 为“{batch}”或以它开头的批次。鼠标悬停在某一行上可看到它的批次 ID。</translation>
     </message>
 </context>
 <context>
@@ -1055,7 +1080,7 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../views/main_window.py" line="514"/>
+        <location filename="../../views/main_window.py" line="544"/>
         <source>ScriptBatch</source>
         <translation>ScriptBatch 脚本批量执行工具</translation>
     </message>
@@ -1070,122 +1095,122 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="212"/>
+        <location filename="../../views/main_window.py" line="213"/>
         <source>Add &amp;scripts…</source>
         <translation>添加脚本(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="213"/>
+        <location filename="../../views/main_window.py" line="214"/>
         <source>Add &amp;folder…</source>
         <translation>添加文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="214"/>
+        <location filename="../../views/main_window.py" line="215"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="216"/>
+        <location filename="../../views/main_window.py" line="217"/>
         <source>&amp;Run selected</source>
         <translation>运行所选(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="220"/>
+        <location filename="../../views/main_window.py" line="221"/>
         <source>Run the ticked scripts (F5)</source>
         <translation>运行已勾选的脚本 (F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="221"/>
+        <location filename="../../views/main_window.py" line="222"/>
         <source>&amp;Stop</source>
         <translation>停止(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="223"/>
+        <location filename="../../views/main_window.py" line="224"/>
         <source>Stop the batch: kill running scripts (Shift+F5)</source>
         <translation>停止批处理：终止正在运行的脚本 (Shift+F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="224"/>
+        <location filename="../../views/main_window.py" line="225"/>
         <source>Re-run &amp;failed</source>
         <translation>重新运行失败项(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="227"/>
+        <location filename="../../views/main_window.py" line="228"/>
         <source>Run again what did not succeed in the last batch</source>
         <translation>重新运行上一批中未成功的脚本</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="228"/>
+        <location filename="../../views/main_window.py" line="229"/>
         <source>&amp;Find in output</source>
         <translation>在输出中查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="230"/>
+        <location filename="../../views/main_window.py" line="231"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="232"/>
+        <location filename="../../views/main_window.py" line="233"/>
         <source>&amp;About ScriptBatch</source>
         <translation>关于 ScriptBatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="243"/>
+        <location filename="../../views/main_window.py" line="244"/>
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="281"/>
+        <location filename="../../views/main_window.py" line="282"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="286"/>
+        <location filename="../../views/main_window.py" line="287"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="298"/>
+        <location filename="../../views/main_window.py" line="299"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="304"/>
+        <location filename="../../views/main_window.py" line="305"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="370"/>
+        <location filename="../../views/main_window.py" line="371"/>
         <source>About ScriptBatch</source>
         <translation>关于 ScriptBatch</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="370"/>
+        <location filename="../../views/main_window.py" line="371"/>
         <source>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;Run folders of Python scripts as safe, parallel, recorded batches.&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</source>
         <translation>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;安全、并行地批量运行 Python 脚本，并记录每一次执行。&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="472"/>
+        <location filename="../../views/main_window.py" line="489"/>
         <source>Running {running} · Succeeded {succeeded} · Failed {failed}</source>
         <translation>运行中 {running} · 成功 {succeeded} · 失败 {failed}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="481"/>
+        <location filename="../../views/main_window.py" line="506"/>
         <source>CPU {cpu:.0f}% · Memory {memory:.0f}%</source>
         <translation>CPU {cpu:.0f}% · 内存 {memory:.0f}%</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="487"/>
+        <location filename="../../views/main_window.py" line="512"/>
         <source>Batch finished: {succeeded} of {total} succeeded</source>
         <translation>批处理完成：{total} 个中 {succeeded} 个成功</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="538"/>
+        <location filename="../../views/main_window.py" line="568"/>
         <source>A batch is running</source>
         <translation>批处理正在运行</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="538"/>
+        <location filename="../../views/main_window.py" line="568"/>
         <source>Stop the running batch and quit?
 
 Running scripts are killed and recorded as cancelled.</source>
@@ -1194,7 +1219,7 @@ Running scripts are killed and recorded as cancelled.</source>
 正在运行的脚本将被终止，并记录为已取消。</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="553"/>
+        <location filename="../../views/main_window.py" line="583"/>
         <source>Stopping the batch…</source>
         <translation>正在停止批处理…</translation>
     </message>
@@ -1219,52 +1244,52 @@ Running scripts are killed and recorded as cancelled.</source>
         <translation>显示或隐藏 CPU、内存和磁盘的实时图表</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="291"/>
+        <location filename="../../views/main_window.py" line="292"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="261"/>
+        <location filename="../../views/main_window.py" line="262"/>
         <source>&amp;Create backup…</source>
         <translation>创建备份(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="262"/>
+        <location filename="../../views/main_window.py" line="263"/>
         <source>Back up the database (scripts, runs, history) and the settings now</source>
         <translation>立即备份数据库（脚本、运行记录、历史）和设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="265"/>
+        <location filename="../../views/main_window.py" line="266"/>
         <source>&amp;Restore…</source>
         <translation>恢复(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="266"/>
+        <location filename="../../views/main_window.py" line="267"/>
         <source>Replace the current data with a backup (not while a batch runs)</source>
         <translation>用备份替换当前数据（批处理运行时不可用）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="269"/>
+        <location filename="../../views/main_window.py" line="270"/>
         <source>&amp;Manage backups…</source>
         <translation>管理备份(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="270"/>
+        <location filename="../../views/main_window.py" line="271"/>
         <source>Verify and delete backups, open the backup folder</source>
         <translation>校验和删除备份，打开备份文件夹</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="293"/>
+        <location filename="../../views/main_window.py" line="294"/>
         <source>&amp;Backup</source>
         <translation>备份(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="447"/>
+        <location filename="../../views/main_window.py" line="463"/>
         <source>Backup written: {path} ({size})</source>
         <translation>备份已写入：{path}（{size}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="459"/>
+        <location filename="../../views/main_window.py" line="476"/>
         <source>Backup restored; the previous state is in {path}</source>
         <translation>备份已恢复；之前的状态保存在 {path}</translation>
     </message>
@@ -1279,52 +1304,52 @@ Running scripts are killed and recorded as cancelled.</source>
         <translation>当前登录用户及其角色</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="233"/>
+        <location filename="../../views/main_window.py" line="234"/>
         <source>&amp;Users and audit log…</source>
         <translation>用户与审计日志(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="234"/>
+        <location filename="../../views/main_window.py" line="235"/>
         <source>Add users, change roles, read the audit log</source>
         <translation>添加用户、修改角色、查看审计日志</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="235"/>
+        <location filename="../../views/main_window.py" line="236"/>
         <source>&amp;API server…</source>
         <translation>API 服务器(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="236"/>
+        <location filename="../../views/main_window.py" line="237"/>
         <source>Start or stop the REST API other programs drive ScriptBatch with</source>
         <translation>启动或停止供其他程序调用 ScriptBatch 的 REST API</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="239"/>
+        <location filename="../../views/main_window.py" line="240"/>
         <source>&amp;Plugins…</source>
         <translation>插件(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="240"/>
+        <location filename="../../views/main_window.py" line="241"/>
         <source>See the plugins, switch them on or off, change their settings</source>
         <translation>查看插件、启用或停用插件、修改插件设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="508"/>
+        <location filename="../../views/main_window.py" line="538"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="350"/>
+        <location filename="../../views/main_window.py" line="351"/>
         <source>Export report of batch {0}</source>
         <translation>导出批次 {0} 的报告</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="360"/>
+        <location filename="../../views/main_window.py" line="361"/>
         <source>Writing the report {0}…</source>
         <translation>正在写入报告 {0}…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="504"/>
+        <location filename="../../views/main_window.py" line="534"/>
         <source>Report written: {0}</source>
         <translation>报告已写入：{0}</translation>
     </message>
@@ -1421,7 +1446,7 @@ The archive file is deleted.</source>
 <context>
     <name>OutputView</name>
     <message>
-        <location filename="../../widgets/output_view.py" line="46"/>
+        <location filename="../../widgets/output_view.py" line="90"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
@@ -1451,12 +1476,12 @@ The archive file is deleted.</source>
         <translation>打开完整日志</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="155"/>
+        <location filename="../../widgets/output_view.py" line="161"/>
         <source>not found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../widgets/output_view.py" line="130"/>
+        <location filename="../../widgets/output_view.py" line="136"/>
         <source>The log file is not there: it was deleted (history prune, a restored backup), or the script has not started yet.</source>
         <translation>日志文件不存在：它已被删除（历史清理或恢复的备份），或者脚本尚未开始运行。</translation>
     </message>
@@ -1559,7 +1584,7 @@ The archive file is deleted.</source>
 <context>
     <name>PluginsDialog</name>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="564"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="565"/>
         <source>Plugins</source>
         <translation>插件</translation>
     </message>
@@ -1589,7 +1614,7 @@ The archive file is deleted.</source>
         <translation>说明</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="527"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="528"/>
         <source>Disable</source>
         <translation>停用</translation>
     </message>
@@ -1679,7 +1704,7 @@ The archive file is deleted.</source>
         <translation>此插件没有设置。</translation>
     </message>
     <message>
-        <location filename="../../dialogs/plugins_dialog.py" line="527"/>
+        <location filename="../../dialogs/plugins_dialog.py" line="528"/>
         <source>Enable</source>
         <translation>启用</translation>
     </message>
@@ -1697,19 +1722,89 @@ The archive file is deleted.</source>
         <translation>已停用 {0}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/plugins_viewmodel.py" line="97"/>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="101"/>
         <source>Saved the settings of {0}.</source>
         <translation>已保存 {0} 的设置。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/plugins_viewmodel.py" line="147"/>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="203"/>
         <source>Plugin {plugin} failed and is switched off until it is enabled again: {message}</source>
         <translation>插件 {plugin} 出错，在重新启用前不再调用：{message}</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/plugins_viewmodel.py" line="151"/>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="207"/>
         <source>Plugin {plugin}: {message}</source>
         <translation>插件 {plugin}：{message}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="148"/>
+        <source>{problem}. The list shows the plugins found now.</source>
+        <translation>{problem}。列表显示的是现在找到的插件。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="168"/>
+        <source>must not be empty</source>
+        <translation>不能为空</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="170"/>
+        <source>must be at least {count} characters</source>
+        <translation>至少需要 {count} 个字符</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="173"/>
+        <source>must be at least {limit}</source>
+        <translation>不能小于 {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="174"/>
+        <source>must be more than {limit}</source>
+        <translation>必须大于 {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="175"/>
+        <source>must be at most {limit}</source>
+        <translation>不能大于 {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="176"/>
+        <source>must be less than {limit}</source>
+        <translation>必须小于 {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="181"/>
+        <source>must be one of: {choices}</source>
+        <translation>必须是以下之一：{choices}</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="185"/>
+        <source>must be a whole number</source>
+        <translation>必须是整数</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="187"/>
+        <source>must be a number</source>
+        <translation>必须是数字</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="189"/>
+        <source>must be on or off</source>
+        <translation>必须是开或关</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="191"/>
+        <source>must be set</source>
+        <translation>必须填写</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="193"/>
+        <source>is not a setting of this plugin</source>
+        <translation>不是此插件的设置项</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/plugins_viewmodel.py" line="199"/>
+        <source>{field}: {problem}.</source>
+        <translation>{field}：{problem}。</translation>
     </message>
 </context>
 <context>
@@ -2138,84 +2233,119 @@ Restore that backup to undo this restore.</source>
 <context>
     <name>SettingsViewModel</name>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="222"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="269"/>
         <source>Correct the values marked in red first.</source>
         <translation>请先更正标为红色的值。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="263"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="319"/>
         <source>The settings could not be written to {file}: {reason}</source>
         <translation>无法将设置写入 {file}：{reason}</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="291"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="439"/>
         <source>Must be between {low} and {high}.</source>
         <translation>必须介于 {low} 和 {high} 之间。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="295"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="443"/>
         <source>Must be at least {limit}.</source>
         <translation>不能小于 {limit}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="297"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="445"/>
         <source>Must be more than {limit}.</source>
         <translation>必须大于 {limit}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="299"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="447"/>
         <source>Must be at most {limit}.</source>
         <translation>不能大于 {limit}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="300"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="448"/>
         <source>Must be less than {limit}.</source>
         <translation>必须小于 {limit}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="304"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="452"/>
         <source>“{value}” is not allowed; choose from: {allowed}.</source>
         <translation>不允许使用“{value}”；可选值：{allowed}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="307"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="455"/>
         <source>Must be one of: {allowed}.</source>
         <translation>必须是以下之一：{allowed}。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="309"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="457"/>
         <source>Must be a whole number.</source>
         <translation>必须是整数。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="311"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="459"/>
         <source>Must be a number.</source>
         <translation>必须是数字。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="313"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="461"/>
         <source>Must be on or off (true or false).</source>
         <translation>必须是开或关（true 或 false）。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="316"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="464"/>
         <source>Must not be empty.</source>
         <translation>不能为空。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="317"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="465"/>
         <source>Must be at least {count} characters.</source>
         <translation>至少需要 {count} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="319"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="467"/>
         <source>Must be a list of values separated by commas.</source>
         <translation>必须是用逗号分隔的值列表。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/settings_viewmodel.py" line="321"/>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="469"/>
         <source>Must be text.</source>
         <translation>必须是文本。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="272"/>
+        <source>Some values are still being checked.</source>
+        <translation>仍有数值正在检查中。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="360"/>
+        <source>Must be the address of a Dask scheduler, like tcp://HOST:8786 (also {protocols}), or empty to run a Dask cluster on this computer.</source>
+        <translation>必须是 Dask 调度器的地址，例如 tcp://HOST:8786（也可用 {protocols}）；留空则在本机运行 Dask 集群。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="368"/>
+        <source>“{python}” was not found. Give the path of a Python interpreter, e.g. /usr/bin/python3, or leave it empty to use the one ScriptBatch runs on.</source>
+        <translation>找不到“{python}”。请填写 Python 解释器的路径，例如 /usr/bin/python3；留空则使用运行 ScriptBatch 的解释器。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="372"/>
+        <source>“{python}” is a folder: give the interpreter in it, e.g. {example}.</source>
+        <translation>“{python}”是一个文件夹：请填写其中的解释器，例如 {example}。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="375"/>
+        <source>“{python}” is not a program this user may run.</source>
+        <translation>“{python}”不是当前用户可以运行的程序。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="397"/>
+        <source>There is no sandbox policy “{name}”. Choose one of: {policies}; or give the path of a policy file (.toml).</source>
+        <translation>没有名为“{name}”的沙箱策略。请选择以下之一：{policies}；或填写策略文件（.toml）的路径。</translation>
+    </message>
+    <message>
+        <location filename="../../viewmodels/settings_viewmodel.py" line="401"/>
+        <source>There is no policy file “{path}”.</source>
+        <translation>没有策略文件“{path}”。</translation>
     </message>
 </context>
 <context>
