@@ -37,6 +37,16 @@ def container(data_home: Path) -> Iterator[object]:
     built.shutdown_resources()
 
 
+# A script that runs until the test creates the file {gate} (at most a minute).
+WAIT_FOR_FILE = """\
+import os, sys, time
+print("waiting", flush=True)
+deadline = time.monotonic() + 60
+while not os.path.exists({gate!r}) and time.monotonic() < deadline:
+    time.sleep(0.02)
+print("released", flush=True)
+"""
+
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 

@@ -11,21 +11,12 @@ import pytest
 
 from AppCode.api.server import ApiServer
 from AppCode.core.domain.models import User
+from tests.conftest import WAIT_FOR_FILE as WAIT_FOR_FILE  # the API tests import it here
 from tests.conftest import wait_until
 
 ADMIN = User(name="admin", role="admin")
 
 ClientFor = Callable[[str | None], httpx.Client]
-
-# A script that runs until the test creates the file {gate} (at most a minute).
-WAIT_FOR_FILE = """\
-import os, sys, time
-print("waiting", flush=True)
-deadline = time.monotonic() + 60
-while not os.path.exists({gate!r}) and time.monotonic() < deadline:
-    time.sleep(0.02)
-print("released", flush=True)
-"""
 
 
 def finished_batch(client: httpx.Client, batch_id: str, timeout: float = 60) -> dict[str, Any]:

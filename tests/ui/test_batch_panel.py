@@ -26,20 +26,11 @@ from AppCode.core.domain.models import ExecutionStatus
 from AppCode.ui.app import _build_window
 from AppCode.ui.dialogs.execution_dialog import ExecutionDialog
 from AppCode.ui.dialogs.settings_dialog import SettingsDialog
-from tests.conftest import write_script
+from tests.conftest import WAIT_FOR_FILE, write_script
 
 S = ExecutionStatus
 TIMEOUT = 30_000
 
-# Prints, then waits until the file {go} exists (the test says when).
-WAITS_FOR_FILE = """\
-import os, time
-print("started", flush=True)
-deadline = time.monotonic() + 60
-while not os.path.exists({go!r}) and time.monotonic() < deadline:
-    time.sleep(0.02)
-print("done", flush=True)
-"""
 SLOW = "import time\nfor i in range(600):\n    print('tick', i, flush=True)\n    time.sleep(0.1)\n"
 
 
@@ -255,7 +246,7 @@ def test_stop_this_script_stops_only_that_one(qtbot: Any, make_window: Any, tmp_
     panel.jobs.setValue(2)
     slow = write_script(tmp_path / "slow.py", SLOW)
     go = tmp_path / "go"
-    waits = write_script(tmp_path / "waits.py", WAITS_FOR_FILE.format(go=str(go)))
+    waits = write_script(tmp_path / "waits.py", WAIT_FOR_FILE.format(gate=str(go)))
     window._batch.run([str(slow), str(waits)])
     qtbot.waitUntil(
         lambda: [e.status for e in window._batch.rows] == [S.RUNNING, S.RUNNING], timeout=TIMEOUT
@@ -301,7 +292,7 @@ def test_the_details_dialog_follows_a_running_execution_until_it_ends(
 ) -> None:
     window = make_window()
     go = tmp_path / "go"
-    waits = write_script(tmp_path / "waits.py", WAITS_FOR_FILE.format(go=str(go)))
+    waits = write_script(tmp_path / "waits.py", WAIT_FOR_FILE.format(gate=str(go)))
     window._batch.run([str(waits)])
     qtbot.waitUntil(lambda: any(e.status is S.RUNNING for e in window._batch.rows), timeout=TIMEOUT)
     model = window.batch_panel.model
@@ -311,14 +302,14 @@ def test_the_details_dialog_follows_a_running_execution_until_it_ends(
         for w in QApplication.topLevelWidgets()
         if isinstance(w, ExecutionDialog) and w.isVisible()
     ]
-    qtbot.waitUntil(lambda: "started" in dialog.output.toPlainText(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "waiting" in dialog.output.toPlainText(), timeout=TIMEOUT)
     assert dialog.fields["status"].text() == "running"
     assert dialog.fields["finished"].text() == ""
 
     go.touch()
     qtbot.waitUntil(lambda: dialog.fields["status"].text() == "succeeded", timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: "done" in dialog.output.toPlainText(), timeout=TIMEOUT)
-    assert dialog.output.toPlainText() == "started\ndone\n"
+    qtbot.waitUntil(lambda: "released" in dialog.output.toPlainText(), timeout=TIMEOUT)
+    assert dialog.output.toPlainText() == "waiting\nreleased\n"
     assert dialog.fields["exit_code"].text() == "0" and dialog.fields["finished"].text()
     dialog.close()
     assert window._batch._followers == {}  # a closed dialog no longer follows
