@@ -69,6 +69,7 @@ class HistoryService:
         key = ref.strip()
 
         def load() -> Execution:
+            self._flush_results(10.0)  # one that just ended: its final record stored
             with self._uow() as uow:
                 return find_execution(uow, key)
 
@@ -80,6 +81,7 @@ class HistoryService:
 
     @requires(Level.VIEW, "view execution")
     def attempts(self, execution_id: str) -> list[Attempt]:
+        self._flush_results(10.0)
         with self._uow() as uow:
             return uow.executions.attempts(execution_id)
 
