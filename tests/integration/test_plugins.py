@@ -440,7 +440,7 @@ def test_invalid_settings_in_the_config_file_make_the_plugin_errored(
         built.shutdown_resources()
     # The settings fixed (or a one-off --config gone): the plugin is well again, nobody had
     # to enable it; an error of its settings is not stored as other errors are.
-    (data_home / "config.toml").write_text('[plugins.email_notify]\nsmtp_port = 2525\n')
+    (data_home / "config.toml").write_text("[plugins.email_notify]\nsmtp_port = 2525\n")
     built = build(data_home)
     try:
         assert _plugins(built)["email_notify"].state == "enabled"
