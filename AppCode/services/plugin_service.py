@@ -523,6 +523,12 @@ class PluginService:
                         plugin.source,
                         first.source,
                     )
+                    # Shown with the plugin that kept the name (``plugins list``, Tools >
+                    # Plugins), not only logged: the ignored one has no entry of its own.
+                    first.last_problem = (
+                        f"the plugin in {plugin.source} also calls itself {plugin.name} and was "
+                        "ignored; give it a name of its own"
+                    )
                     self._unregister(plugin)
                     continue
                 state = stored.get(plugin.name)

@@ -400,6 +400,19 @@ def test_plugins_that_do_not_follow_the_spec_are_refused(container: Any, data_ho
     assert "needs ScriptBatch 99.0 or newer" in (plugins["future"].error or "")
 
 
+def test_a_plugin_that_takes_a_built_ins_name_is_ignored_and_said_so(
+    container: Any, data_home: Path
+) -> None:
+    impostor = write_script(
+        data_home / "plugins" / "impostor.py",
+        "from AppCode.services.plugin_spec import PluginInfo, hookimpl\n"
+        "@hookimpl\ndef plugin_info():\n    return PluginInfo(name='html_report', version='9')\n",
+    )
+    kept = _plugins(container)["html_report"]
+    assert kept.source == "built-in" and kept.state == "enabled"
+    assert str(impostor) in (kept.last_problem or "") and "was ignored" in (kept.last_problem or "")
+
+
 def test_plugin_settings_are_validated_and_saved(container: Any) -> None:
     service = container.plugin_service()
     with pytest.raises(ConfigurationError, match="smtp_port"):
