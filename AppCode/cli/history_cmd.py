@@ -174,13 +174,8 @@ def _show(container: Container, args: argparse.Namespace) -> int:
     history = container.history_service()
     execution = history.execution(args.execution)
     if args.log:
-        out, err = sys.stdout.buffer, sys.stderr.buffer
-        sys.stdout.flush()
         try:
-            for stream, data in history.output(execution):
-                target = err if stream == "stderr" else out
-                target.write(data)
-                target.flush()
+            chunks = list(history.output(execution))  # read here: writing fails otherwise
         except NotFoundError as exc:  # the execution is there, its log file is not
             print_error(exc)
             return 1
@@ -193,6 +188,12 @@ def _show(container: Container, args: argparse.Namespace) -> int:
                 )
             )
             return 1
+        out, err = sys.stdout.buffer, sys.stderr.buffer
+        sys.stdout.flush()
+        for stream, data in chunks:
+            target = err if stream == "stderr" else out
+            target.write(data)
+            target.flush()
         return 0
     if args.json:
         shape = execution_json(execution)
