@@ -1089,28 +1089,30 @@ def test_prepare_starts_the_fork_server_without_waiting_for_it(
 
 
 def test_the_temp_dirs_of_a_killed_app_are_removed_and_nothing_else(tmp_path: Path) -> None:
-    """Sandboxed runs' temp dirs are named after their app's pid; once that process is gone
-    (kill -9: no clean-up ran), the next app removes them. Not a live app's, not another
-    name's, never through a symlink."""
+    """Sandboxed runs' temp dirs are named after their app's pid and host; once that process
+    is gone (kill -9: no clean-up ran), the next app removes them. Not a live app's, not
+    another host's (a container sharing /tmp), not another name's, never through a symlink."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    dead = tmp_path / f"scriptbatch-{gone.pid}-abc"
+    made = local_runner._new_temp_dir()
+    os.rmdir(made)
+    host = os.path.basename(made).split("-")[1].partition("@")[2]
+    assert os.path.basename(made).startswith(f"scriptbatch-{os.getpid()}@{host}-")
+    dead = tmp_path / f"scriptbatch-{gone.pid}@{host}-abc"
     (dead / "cache").mkdir(parents=True)
     (dead / "cache" / "left.txt").write_text("x")
-    mine = tmp_path / f"scriptbatch-{os.getpid()}-def"
-    live = tmp_path / "scriptbatch-1-ghi"  # init: alive
+    mine = tmp_path / f"scriptbatch-{os.getpid()}@{host}-def"
+    live = tmp_path / f"scriptbatch-1@{host}-ghi"  # init: alive
+    elsewhere = tmp_path / f"scriptbatch-{gone.pid}@another{host}-jkl"  # its pid is not ours
     odd = tmp_path / "scriptbatch-notes"
     target = tmp_path / "precious"
-    for folder in (mine, live, odd, target):
+    for folder in (mine, live, elsewhere, odd, target):
         folder.mkdir()
     (target / "keep.txt").write_text("keep")
-    link = tmp_path / f"scriptbatch-{gone.pid}-link"
+    link = tmp_path / f"scriptbatch-{gone.pid}@{host}-link"
     link.symlink_to(target)
 
     assert local_runner.remove_orphan_temp_dirs(str(tmp_path)) == 1
     assert not dead.exists()
-    assert mine.is_dir() and live.is_dir() and odd.is_dir() and link.is_symlink()
-    assert (target / "keep.txt").read_text() == "keep"
-    made = local_runner._new_temp_dir()
-    os.rmdir(made)
-    assert os.path.basename(made).startswith(f"scriptbatch-{os.getpid()}-")
+    assert mine.is_dir() and live.is_dir() and elsewhere.is_dir() and odd.is_dir()
+    assert link.is_symlink() and (target / "keep.txt").read_text() == "keep"

@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -85,9 +86,16 @@ _TEMP_PREFIX = "scriptbatch-"
 
 
 def _new_temp_dir() -> str:
-    """A sandboxed run's temp dir, named after this process (``scriptbatch-PID-...``) so that
-    the next app finds the ones a killed app left (``remove_orphan_temp_dirs``)."""
-    return tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
+    """A sandboxed run's temp dir, named after this process (``scriptbatch-PID@HOST-...``) so
+    that the next app finds the ones a killed app left (``remove_orphan_temp_dirs``)."""
+    return tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{_owner()}-")
+
+
+def _owner() -> str:
+    """This process as temp dirs name it: the pid, and the host (a container sharing /tmp
+    with another has its own pids; its host name tells its folders apart)."""
+    host = "".join(c for c in socket.gethostname() if c.isalnum() or c in "._") or "host"
+    return f"{os.getpid()}@{host}"
 
 
 def remove_orphan_temp_dirs(root: str | None = None) -> int:
@@ -100,9 +108,12 @@ def remove_orphan_temp_dirs(root: str | None = None) -> int:
         names = os.listdir(root)
     except OSError:
         return 0
+    host = _owner().partition("@")[2]
     for name in names:
-        owner = name[len(_TEMP_PREFIX) :].partition("-")[0]
-        if not name.startswith(_TEMP_PREFIX) or not owner.isdigit() or _alive(int(owner)):
+        pid, _, owner_host = name[len(_TEMP_PREFIX) :].partition("-")[0].partition("@")
+        if not name.startswith(_TEMP_PREFIX) or owner_host != host or not pid.isdigit():
+            continue  # another app's naming, or another host's (a container sharing /tmp)
+        if _alive(int(pid)):
             continue
         path = os.path.join(root, name)
         try:
