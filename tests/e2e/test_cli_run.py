@@ -606,4 +606,7 @@ def test_executions_that_never_ran_show_the_policy_they_were_to_run_under(
     shown = {Path(e["script"]).name: e["sandbox"] for e in stored}
     assert shown["b_plain.py"] == {"policy": "standard", "layers": [], "degraded": False}
     assert shown["c_pinned.py"] == {"policy": "strict", "layers": [], "degraded": False}
+    assert {e["error_message"] for e in stored} == {
+        "cancelled by fail-fast after a_fails.py failed"
+    }
     assert executions["a_fails.py"]["sandbox"]["layers"]  # the one that ran: what held

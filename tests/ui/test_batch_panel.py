@@ -179,10 +179,10 @@ def test_fail_fast_box_defaults_from_the_settings_and_says_why_the_rest_was_canc
     others = [write_script(tmp_path / f"ok{i}.py") for i in range(3)]
     run(qtbot, window, [bad, *others])
     assert [e.status for e in window._batch.rows] == [S.FAILED] + [S.CANCELLED] * 3
-    assert cell(window, 1, "error") == "cancelled by fail-fast after bad.py failed"
+    assert cell(window, 1, "error") == "Cancelled: cancelled by fail-fast after bad.py failed"
     # The status bar counts every execution, the cancelled ones too.
     assert window.counts_label.text() == "Running 0 · Succeeded 0 · Failed 1 · Cancelled 3"
-    assert "fail-fast cancelled 3 after bad.py failed" in window.statusBar().currentMessage()
+    assert "3 cancelled by fail-fast after bad.py failed" in window.statusBar().currentMessage()
 
     panel.fail_fast.setChecked(False)
     assert not window._batch.fail_fast

@@ -214,8 +214,20 @@ def test_fail_fast_cancels_the_rest_and_the_batch_fails(make) -> None:  # type: 
     assert handle.wait(10)
     assert statuses(handle)[0] is S.FAILED
     assert set(statuses(handle)[1:]) == {S.CANCELLED}
+    assert {e.error_message for e in handle.executions[1:]} == {
+        "cancelled by fail-fast after bad failed"  # said by the engine, for every adapter
+    }
     assert handle.batch.status is BatchStatus.FAILED
     assert len(h.runner.launched) == 1
+
+
+def test_fail_fast_says_why_it_stopped_a_running_script(make) -> None:  # type: ignore[no-untyped-def]
+    h = make({"slow": Script(block=True), "bad": Script(outcomes=[S.FAILED])})
+    handle, _ = h.submit(["slow", "bad"], jobs=2, fail_fast=True)
+    assert handle.wait(10)
+    slow = handle.executions[0]
+    assert slow.status is S.CANCELLED
+    assert slow.error_message == "cancelled by fail-fast after bad failed"
 
 
 @pytest.mark.parametrize("whole_batch", [True, False])

@@ -42,7 +42,7 @@ from AppCode.core.engines.live_output import LiveOutput
 from AppCode.core.engines.runner import AttemptOutcome, LaunchRequest, Runner
 from AppCode.core.security.policy import SandboxPolicy
 
-__all__ = ["BatchHandle", "ExecutionEngine", "LaunchPlan"]
+__all__ = ["FAIL_FAST_CANCEL", "BatchHandle", "ExecutionEngine", "LaunchPlan", "fail_fast_message"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,15 @@ class BatchHandle:
 class _Running:
     def __init__(self) -> None:
         self.cancel = asyncio.Event()
+        self.by_fail_fast = False  # the cancel is fail-fast's, not the user's
+
+
+FAIL_FAST_CANCEL = "cancelled by fail-fast"  # how the message of such an execution starts
+
+
+def fail_fast_message(script_path: str) -> str:
+    """Why fail-fast cancelled an execution: its error message, which every adapter shows."""
+    return f"{FAIL_FAST_CANCEL} after {os.path.basename(script_path)} failed"
 
 
 class _BatchRun:
@@ -117,6 +126,7 @@ class _BatchRun:
         self.retry_timers: dict[str, tuple[asyncio.TimerHandle, ExecutionStatus]] = {}
         self.user_cancelled = False
         self.stopping = False
+        self.fail_fast_after: str | None = None  # the script whose failure stopped the batch
         self.handle = BatchHandle(batch, len(executions))
 
 
@@ -345,6 +355,8 @@ class ExecutionEngine:
         self._live.close(execution.id)
         if running.cancel.is_set() and outcome.status is not ExecutionStatus.SUCCEEDED:
             outcome.status = ExecutionStatus.CANCELLED
+            if running.by_fail_fast and run.fail_fast_after is not None:
+                outcome.error_message = fail_fast_message(run.fail_fast_after)
         finished_at = self._clock()
         attempt = Attempt(
             execution_id=execution.id,
@@ -398,14 +410,18 @@ class ExecutionEngine:
         execution.finished_at = finished_at or self._clock()
         if status is ExecutionStatus.CANCELLED and execution.error_message is None:
             execution.error_type = "Cancelled"
-            execution.error_message = (
-                "cancelled before it started" if execution.attempts == 0 else "cancelled"
-            )
+            if run.fail_fast_after is not None and not run.user_cancelled:
+                execution.error_message = fail_fast_message(run.fail_fast_after)
+            else:
+                execution.error_message = (
+                    "cancelled before it started" if execution.attempts == 0 else "cancelled"
+                )
         run.remaining -= 1
         self._bus.publish(ExecutionFinished(_snapshot(execution)))
         failed = status not in (ExecutionStatus.SUCCEEDED, ExecutionStatus.CANCELLED)
         if failed and run.batch.options.fail_fast and not run.stopping:
             log.info("fail-fast: stopping batch %s after %s", run.batch.id, execution.script_path)
+            run.fail_fast_after = execution.script_path
             self._cancel_run(run, by_user=False)
         if run.remaining == 0:
             run.queue.put_nowait(None)
@@ -421,6 +437,7 @@ class ExecutionEngine:
             # The retry that never comes was not an attempt: the last one's status stands.
             self._finalize(run, run.executions[execution_id], last_status)
         for running in run.running.values():
+            running.by_fail_fast = not by_user and run.fail_fast_after is not None
             running.cancel.set()
         # Executions still queued are finalized now, so their status shows at once.
         for execution_id in run.order:

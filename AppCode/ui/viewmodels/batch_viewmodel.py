@@ -113,9 +113,6 @@ class BatchViewModel(QObject):
         # many views follow each, and the seq of the last output event they have.
         self._followers: Counter[str] = Counter()
         self._seqs: dict[str, int] = {}
-        self._stopped_by_user: set[str] = set()  # executions stopped one by one
-        self._user_stopped_batch = False
-        self._first_failure: Execution | None = None  # of the batch shown, in finishing order
         self._lock = threading.Lock()
         self._pending = _Pending()
         self._timer = QTimer(self)
@@ -150,21 +147,6 @@ class BatchViewModel(QObject):
         """The current batch's execution with this id, as last reported."""
         row = self._index.get(execution_id)
         return self._rows[row] if row is not None else None
-
-    def fail_fast_cause(self, execution: Execution) -> Execution | None:
-        """The execution whose failure made fail-fast cancel ``execution``, if that is why it
-        was cancelled (the engine records only "cancelled"; the user did not stop it)."""
-        batch, cause = self._batch, self._first_failure
-        if (
-            execution.status is not ExecutionStatus.CANCELLED
-            or batch is None
-            or not batch.options.fail_fast
-            or cause is None
-            or self._user_stopped_batch
-            or execution.id in self._stopped_by_user
-        ):
-            return None
-        return cause
 
     def counts(self) -> dict[str, int]:
         tally = Counter(e.status.value for e in self._rows)
@@ -223,7 +205,6 @@ class BatchViewModel(QObject):
         """Stop the running batch: queued scripts never start, running ones are killed."""
         if not self._running:
             return
-        self._user_stopped_batch = True
         if self._batch is not None and not self._batch.status.is_final:
             self._batches.cancel(self._batch.id)
         else:
@@ -243,7 +224,6 @@ class BatchViewModel(QObject):
         the batch goes on."""
         if not self.may_stop(execution_id):
             return
-        self._stopped_by_user.add(execution_id)
         self._batches.cancel_execution(execution_id)
 
     def set_args_text(self, text: str) -> None:
@@ -289,7 +269,6 @@ class BatchViewModel(QObject):
         self.select_execution(None)
         self._batch = None
         self._rows, self._index = [], {}
-        self._first_failure = None
         self.rows_reset.emit(self._rows)
         self.counts_changed.emit(self.counts())
         self.rerun_available.emit(False)
@@ -391,9 +370,6 @@ class BatchViewModel(QObject):
             self._batch, executions = pending.reset
             self._rows = [copy.copy(e) for e in executions]
             self._index = {e.id: i for i, e in enumerate(self._rows)}
-            self._first_failure = None
-            self._stopped_by_user.clear()
-            self._user_stopped_batch = self._stop_requested
             if self._selected is not None and self._selected not in self._index:
                 self.select_execution(None)  # the previous batch's output is no longer shown
             self._set_running(True)
@@ -428,11 +404,6 @@ class BatchViewModel(QObject):
                 continue
             self._rows[row] = finished
             changed.add(row)
-            if self._first_failure is None and finished.status not in (
-                ExecutionStatus.SUCCEEDED,
-                ExecutionStatus.CANCELLED,
-            ):
-                self._first_failure = finished
         if changed:
             self.rows_changed.emit(sorted(changed))
             self.counts_changed.emit(self.counts())

@@ -30,6 +30,7 @@ from PyQt5.QtWidgets import (
 
 from AppCode import __version__
 from AppCode.core.domain.models import BackupRecord, Execution, ExecutionStatus
+from AppCode.core.engines.engine import FAIL_FAST_CANCEL
 from AppCode.core.security.permissions import Level
 from AppCode.ui.dialogs.backup_dialogs import (
     BusyProgress,
@@ -512,10 +513,13 @@ class MainWindow(QMainWindow):
         text = self.tr("Batch finished: {succeeded} of {total} succeeded").format(
             succeeded=counts.get("succeeded", 0), total=counts.get("total", 0)
         )
-        causes = [c for e in self._batch.rows if (c := self._batch.fail_fast_cause(e))]
-        if causes:
-            text += " · " + self.tr("fail-fast cancelled {count} after {script} failed").format(
-                count=len(causes), script=os.path.basename(causes[0].script_path)
+        # The engine says why fail-fast cancelled a script, in its error message.
+        stopped = [
+            e for e in self._batch.rows if (e.error_message or "").startswith(FAIL_FAST_CANCEL)
+        ]
+        if stopped:
+            text += " · " + self.tr("{count} {reason}").format(
+                count=len(stopped), reason=stopped[0].error_message
             )
         self.statusBar().showMessage(text, 15000)
         if self._close_when_stopped:

@@ -162,11 +162,6 @@ class ExecutionTableModel(QAbstractTableModel):
         if column == "memory":
             return fmt.size(e.memory_peak_bytes)
         if column == "error":
-            cause = self._vm.fail_fast_cause(e)
-            if cause is not None:
-                return self.tr("cancelled by fail-fast after {script} failed").format(
-                    script=os.path.basename(cause.script_path)
-                )
             return fmt.error_text(e) if e.status is not ExecutionStatus.SUCCEEDED else ""
         return ""
 

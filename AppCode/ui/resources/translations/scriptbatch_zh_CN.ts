@@ -297,162 +297,162 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>BatchPanel</name>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="275"/>
+        <location filename="../../widgets/batch_panel.py" line="270"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="292"/>
+        <location filename="../../widgets/batch_panel.py" line="287"/>
         <source>Scripts running at once (default: one per CPU core, {n})</source>
         <translation>同时运行的脚本数（默认：每个 CPU 核心一个，{n}）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="299"/>
+        <location filename="../../widgets/batch_panel.py" line="294"/>
         <source> s</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="300"/>
+        <location filename="../../widgets/batch_panel.py" line="295"/>
         <source>none</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="301"/>
+        <location filename="../../widgets/batch_panel.py" line="296"/>
         <source>Time limit per script (0 = none)</source>
         <translation>每个脚本的时间限制（0 = 不限）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="304"/>
+        <location filename="../../widgets/batch_panel.py" line="299"/>
         <source>Extra attempts for a failed or timed-out script</source>
         <translation>脚本失败或超时后的额外重试次数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="325"/>
+        <location filename="../../widgets/batch_panel.py" line="320"/>
         <source>auto</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="325"/>
+        <location filename="../../widgets/batch_panel.py" line="320"/>
         <source>fresh interpreter</source>
         <translation>全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="325"/>
+        <location filename="../../widgets/batch_panel.py" line="320"/>
         <source>fork server</source>
         <translation>fork 服务</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="331"/>
+        <location filename="../../widgets/batch_panel.py" line="326"/>
         <source>How scripts start: a warm fork server (fast, Linux) or a fresh interpreter</source>
         <translation>脚本的启动方式：预热的 fork 服务（快速，Linux）或全新解释器</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Parallel</source>
         <translation>并行数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Timeout</source>
         <translation>超时</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Retries</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Start</source>
         <translation>启动方式</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="546"/>
+        <location filename="../../widgets/batch_panel.py" line="541"/>
         <source>%v of %m done</source>
         <translation>已完成 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="548"/>
+        <location filename="../../widgets/batch_panel.py" line="543"/>
         <source>No batch yet: tick scripts and press Run</source>
         <translation>尚无批处理：勾选脚本后点击“运行”</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="344"/>
+        <location filename="../../widgets/batch_panel.py" line="339"/>
         <source>Sandbox policy: off, standard (limits, writes only in the script&apos;s folder), strict (no network, no subprocesses, limited reads), or a custom policy</source>
         <translation>沙箱策略：off（关闭）、standard（资源限制，只能写入脚本所在文件夹）、strict（禁止网络和子进程，限制读取）或自定义策略</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Sandbox</source>
         <translation>沙箱</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="280"/>
+        <location filename="../../widgets/batch_panel.py" line="275"/>
         <source>Export report…</source>
         <translation>导出报告…</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="283"/>
+        <location filename="../../widgets/batch_panel.py" line="278"/>
         <source>Save a report of this batch (HTML, Excel…) once it has finished</source>
         <translation>批次结束后保存其报告（HTML、Excel…）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="335"/>
+        <location filename="../../widgets/batch_panel.py" line="330"/>
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="336"/>
+        <location filename="../../widgets/batch_panel.py" line="331"/>
         <source>Dask cluster</source>
         <translation>Dask 集群</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="337"/>
+        <location filename="../../widgets/batch_panel.py" line="332"/>
         <source>Where the scripts run: here, or on the Dask cluster set in Settings &gt; Execution (none set: a cluster of this computer&apos;s cores)</source>
         <translation>脚本在哪里运行：本机，或“设置 &gt; 执行”中指定的 Dask 集群（未指定时使用由本机各核心组成的集群）</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Run on</source>
         <translation>运行于</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="305"/>
+        <location filename="../../widgets/batch_panel.py" line="300"/>
         <source>Fail fast</source>
         <translation>快速失败</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="306"/>
+        <location filename="../../widgets/batch_panel.py" line="301"/>
         <source>When a script fails, cancel the scripts that have not finished yet</source>
         <translation>有脚本失败时，取消尚未完成的脚本</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="311"/>
+        <location filename="../../widgets/batch_panel.py" line="306"/>
         <source>for every script, as in a shell: --input &apos;my file.csv&apos; -v</source>
         <translation>用于每个脚本，写法同 shell：--input 'my file.csv' -v</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="314"/>
+        <location filename="../../widgets/batch_panel.py" line="309"/>
         <source>Command-line arguments given to every script of the run, split like a shell does: quote an argument that holds spaces</source>
         <translation>传给本次运行中每个脚本的命令行参数，按 shell 的规则拆分：含空格的参数请加引号</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="355"/>
+        <location filename="../../widgets/batch_panel.py" line="350"/>
         <source>Arguments</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="403"/>
+        <location filename="../../widgets/batch_panel.py" line="398"/>
         <source>Stop this script</source>
         <translation>停止此脚本</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="406"/>
+        <location filename="../../widgets/batch_panel.py" line="401"/>
         <source>Stop the selected script only; the rest of the batch goes on</source>
         <translation>只停止所选脚本，批次中的其余脚本继续运行</translation>
     </message>
     <message>
-        <location filename="../../widgets/batch_panel.py" line="504"/>
+        <location filename="../../widgets/batch_panel.py" line="499"/>
         <source>Arguments: {reason}</source>
         <translation>参数：{reason}</translation>
     </message>
@@ -460,27 +460,27 @@ ScriptBatch {version} · 运行日志：{logs}</translation>
 <context>
     <name>BatchViewModel</name>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="184"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="166"/>
         <source>A batch is already running.</source>
         <translation>已有批处理正在运行。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="187"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="169"/>
         <source>Tick the scripts to run in the library first.</source>
         <translation>请先在脚本库中勾选要运行的脚本。</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="190"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="172"/>
         <source>The arguments cannot be read: {reason}</source>
         <translation>无法解析参数：{reason}</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="256"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="236"/>
         <source>a quote is not closed</source>
         <translation>有引号未闭合</translation>
     </message>
     <message>
-        <location filename="../../viewmodels/batch_viewmodel.py" line="258"/>
+        <location filename="../../viewmodels/batch_viewmodel.py" line="238"/>
         <source>a backslash at the end has nothing to escape</source>
         <translation>末尾的反斜杠后面没有可转义的字符</translation>
     </message>
@@ -707,11 +707,6 @@ Log files are removed when old runs are pruned from the history, or when a backu
         <location filename="../../widgets/batch_panel.py" line="125"/>
         <source>Sandbox policy {policy}: {layers}</source>
         <translation>沙箱策略 {policy}：{layers}</translation>
-    </message>
-    <message>
-        <location filename="../../widgets/batch_panel.py" line="167"/>
-        <source>cancelled by fail-fast after {script} failed</source>
-        <translation>{script} 失败后被快速失败取消</translation>
     </message>
 </context>
 <context>
@@ -1080,137 +1075,137 @@ Log files are removed when old runs are pruned from the history, or when a backu
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../views/main_window.py" line="544"/>
+        <location filename="../../views/main_window.py" line="548"/>
         <source>ScriptBatch</source>
         <translation>ScriptBatch 脚本批量执行工具</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="133"/>
+        <location filename="../../views/main_window.py" line="134"/>
         <source>Batch</source>
         <translation>批处理</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="134"/>
+        <location filename="../../views/main_window.py" line="135"/>
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="213"/>
+        <location filename="../../views/main_window.py" line="214"/>
         <source>Add &amp;scripts…</source>
         <translation>添加脚本(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="214"/>
+        <location filename="../../views/main_window.py" line="215"/>
         <source>Add &amp;folder…</source>
         <translation>添加文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="215"/>
+        <location filename="../../views/main_window.py" line="216"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="217"/>
+        <location filename="../../views/main_window.py" line="218"/>
         <source>&amp;Run selected</source>
         <translation>运行所选(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="221"/>
+        <location filename="../../views/main_window.py" line="222"/>
         <source>Run the ticked scripts (F5)</source>
         <translation>运行已勾选的脚本 (F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="222"/>
+        <location filename="../../views/main_window.py" line="223"/>
         <source>&amp;Stop</source>
         <translation>停止(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="224"/>
+        <location filename="../../views/main_window.py" line="225"/>
         <source>Stop the batch: kill running scripts (Shift+F5)</source>
         <translation>停止批处理：终止正在运行的脚本 (Shift+F5)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="225"/>
+        <location filename="../../views/main_window.py" line="226"/>
         <source>Re-run &amp;failed</source>
         <translation>重新运行失败项(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="228"/>
+        <location filename="../../views/main_window.py" line="229"/>
         <source>Run again what did not succeed in the last batch</source>
         <translation>重新运行上一批中未成功的脚本</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="229"/>
+        <location filename="../../views/main_window.py" line="230"/>
         <source>&amp;Find in output</source>
         <translation>在输出中查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="231"/>
+        <location filename="../../views/main_window.py" line="232"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="233"/>
+        <location filename="../../views/main_window.py" line="234"/>
         <source>&amp;About ScriptBatch</source>
         <translation>关于 ScriptBatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="244"/>
+        <location filename="../../views/main_window.py" line="245"/>
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="282"/>
+        <location filename="../../views/main_window.py" line="283"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="287"/>
+        <location filename="../../views/main_window.py" line="288"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="299"/>
+        <location filename="../../views/main_window.py" line="300"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="305"/>
+        <location filename="../../views/main_window.py" line="306"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="371"/>
+        <location filename="../../views/main_window.py" line="372"/>
         <source>About ScriptBatch</source>
         <translation>关于 ScriptBatch</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="371"/>
+        <location filename="../../views/main_window.py" line="372"/>
         <source>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;Run folders of Python scripts as safe, parallel, recorded batches.&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</source>
         <translation>&lt;h3&gt;ScriptBatch {version}&lt;/h3&gt;&lt;p&gt;安全、并行地批量运行 Python 脚本，并记录每一次执行。&lt;/p&gt;&lt;p&gt;Python {python} · Qt {qt} · PyQt {pyqt}&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="489"/>
+        <location filename="../../views/main_window.py" line="490"/>
         <source>Running {running} · Succeeded {succeeded} · Failed {failed}</source>
         <translation>运行中 {running} · 成功 {succeeded} · 失败 {failed}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="506"/>
+        <location filename="../../views/main_window.py" line="507"/>
         <source>CPU {cpu:.0f}% · Memory {memory:.0f}%</source>
         <translation>CPU {cpu:.0f}% · 内存 {memory:.0f}%</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="512"/>
+        <location filename="../../views/main_window.py" line="513"/>
         <source>Batch finished: {succeeded} of {total} succeeded</source>
         <translation>批处理完成：{total} 个中 {succeeded} 个成功</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="568"/>
+        <location filename="../../views/main_window.py" line="572"/>
         <source>A batch is running</source>
         <translation>批处理正在运行</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="568"/>
+        <location filename="../../views/main_window.py" line="572"/>
         <source>Stop the running batch and quit?
 
 Running scripts are killed and recorded as cancelled.</source>
@@ -1219,149 +1214,149 @@ Running scripts are killed and recorded as cancelled.</source>
 正在运行的脚本将被终止，并记录为已取消。</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="583"/>
+        <location filename="../../views/main_window.py" line="587"/>
         <source>Stopping the batch…</source>
         <translation>正在停止批处理…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="135"/>
+        <location filename="../../views/main_window.py" line="136"/>
         <source>Analysis</source>
         <translation>分析</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="145"/>
+        <location filename="../../views/main_window.py" line="146"/>
         <source>Performance</source>
         <translation>性能</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="152"/>
+        <location filename="../../views/main_window.py" line="153"/>
         <source>&amp;Performance panel</source>
         <translation>性能面板(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="153"/>
+        <location filename="../../views/main_window.py" line="154"/>
         <source>Show or hide live CPU, memory and disk charts</source>
         <translation>显示或隐藏 CPU、内存和磁盘的实时图表</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="292"/>
+        <location filename="../../views/main_window.py" line="293"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="262"/>
+        <location filename="../../views/main_window.py" line="263"/>
         <source>&amp;Create backup…</source>
         <translation>创建备份(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="263"/>
+        <location filename="../../views/main_window.py" line="264"/>
         <source>Back up the database (scripts, runs, history) and the settings now</source>
         <translation>立即备份数据库（脚本、运行记录、历史）和设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="266"/>
+        <location filename="../../views/main_window.py" line="267"/>
         <source>&amp;Restore…</source>
         <translation>恢复(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="267"/>
+        <location filename="../../views/main_window.py" line="268"/>
         <source>Replace the current data with a backup (not while a batch runs)</source>
         <translation>用备份替换当前数据（批处理运行时不可用）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="270"/>
+        <location filename="../../views/main_window.py" line="271"/>
         <source>&amp;Manage backups…</source>
         <translation>管理备份(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="271"/>
+        <location filename="../../views/main_window.py" line="272"/>
         <source>Verify and delete backups, open the backup folder</source>
         <translation>校验和删除备份，打开备份文件夹</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="294"/>
+        <location filename="../../views/main_window.py" line="295"/>
         <source>&amp;Backup</source>
         <translation>备份(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="463"/>
+        <location filename="../../views/main_window.py" line="464"/>
         <source>Backup written: {path} ({size})</source>
         <translation>备份已写入：{path}（{size}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="476"/>
+        <location filename="../../views/main_window.py" line="477"/>
         <source>Backup restored; the previous state is in {path}</source>
         <translation>备份已恢复；之前的状态保存在 {path}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="162"/>
+        <location filename="../../views/main_window.py" line="163"/>
         <source>{0} ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="163"/>
+        <location filename="../../views/main_window.py" line="164"/>
         <source>Logged-in user and role</source>
         <translation>当前登录用户及其角色</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="234"/>
+        <location filename="../../views/main_window.py" line="235"/>
         <source>&amp;Users and audit log…</source>
         <translation>用户与审计日志(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="235"/>
+        <location filename="../../views/main_window.py" line="236"/>
         <source>Add users, change roles, read the audit log</source>
         <translation>添加用户、修改角色、查看审计日志</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="236"/>
+        <location filename="../../views/main_window.py" line="237"/>
         <source>&amp;API server…</source>
         <translation>API 服务器(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="237"/>
+        <location filename="../../views/main_window.py" line="238"/>
         <source>Start or stop the REST API other programs drive ScriptBatch with</source>
         <translation>启动或停止供其他程序调用 ScriptBatch 的 REST API</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="240"/>
+        <location filename="../../views/main_window.py" line="241"/>
         <source>&amp;Plugins…</source>
         <translation>插件(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="241"/>
+        <location filename="../../views/main_window.py" line="242"/>
         <source>See the plugins, switch them on or off, change their settings</source>
         <translation>查看插件、启用或停用插件、修改插件设置</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="538"/>
+        <location filename="../../views/main_window.py" line="542"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="351"/>
+        <location filename="../../views/main_window.py" line="352"/>
         <source>Export report of batch {0}</source>
         <translation>导出批次 {0} 的报告</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="361"/>
+        <location filename="../../views/main_window.py" line="362"/>
         <source>Writing the report {0}…</source>
         <translation>正在写入报告 {0}…</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="534"/>
+        <location filename="../../views/main_window.py" line="538"/>
         <source>Report written: {0}</source>
         <translation>报告已写入：{0}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="495"/>
+        <location filename="../../views/main_window.py" line="496"/>
         <source>Cancelled {cancelled}</source>
         <translation>已取消 {cancelled}</translation>
     </message>
     <message>
-        <location filename="../../views/main_window.py" line="517"/>
-        <source>fail-fast cancelled {count} after {script} failed</source>
-        <translation>{script} 失败后，快速失败取消了 {count} 个</translation>
+        <location filename="../../views/main_window.py" line="521"/>
+        <source>{count} {reason}</source>
+        <translation>{count} 个：{reason}</translation>
     </message>
 </context>
 <context>
