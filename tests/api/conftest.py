@@ -4,6 +4,7 @@ httpx clients that carry a user's token."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from AppCode.api.server import ApiServer
 from AppCode.core.domain.models import User
 from tests.conftest import WAIT_FOR_FILE as WAIT_FOR_FILE  # the API tests import it here
-from tests.conftest import wait_until
+from tests.conftest import wait_until, write_script
 
 ADMIN = User(name="admin", role="admin")
 
@@ -80,3 +81,10 @@ def assert_error(response: httpx.Response, status: int, kind: str) -> dict[str, 
     assert body["error"]["message"]
     assert "Traceback" not in response.text
     return dict(body["error"])
+
+
+def start_gated_batch(admin: httpx.Client, tmp_path: Path) -> tuple[str, Path]:
+    """A batch of one script that runs until the test creates the gate file returned."""
+    gate = tmp_path / "gate"
+    script = write_script(tmp_path / "gated.py", WAIT_FOR_FILE.format(gate=str(gate)))
+    return admin.post("/batches", json={"scripts": [str(script)]}).json()["id"], gate

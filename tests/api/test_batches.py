@@ -22,6 +22,7 @@ from tests.api.conftest import (
     assert_error,
     finished_batch,
     make_token,
+    start_gated_batch,
 )
 from tests.conftest import REPO, wait_until, write_script
 
@@ -133,9 +134,7 @@ def read_events(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
 def test_the_event_stream_carries_the_batch_and_ends_with_it(
     admin: httpx.Client, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    script = write_script(tmp_path / "gated.py", WAIT_FOR_FILE.format(gate=str(gate)))
-    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    batch_id, gate = start_gated_batch(admin, tmp_path)
 
     with admin.stream("GET", f"/batches/{batch_id}/events") as stream:
         assert stream.status_code == 200
@@ -166,10 +165,7 @@ def test_the_event_stream_carries_the_batch_and_ends_with_it(
 
 
 def test_cancel_stops_a_running_batch(admin: httpx.Client, tmp_path: Path) -> None:
-    script = write_script(
-        tmp_path / "forever.py", WAIT_FOR_FILE.format(gate=str(tmp_path / "never"))
-    )
-    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    batch_id, _never_opened = start_gated_batch(admin, tmp_path)
 
     cancelled = admin.post(f"/batches/{batch_id}/cancel")
 

@@ -9,7 +9,13 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import WAIT_FOR_FILE, ClientFor, assert_error, finished_batch, make_token
+from tests.api.conftest import (
+    ClientFor,
+    assert_error,
+    finished_batch,
+    make_token,
+    start_gated_batch,
+)
 from tests.conftest import wait_until, write_script
 
 
@@ -75,9 +81,7 @@ def test_backups_are_made_verified_and_restored_but_never_under_a_running_batch(
     verified = admin.post(f"/backups/{backup['id']}/verify").json()
     assert verified["valid"] is True and verified["backup"]["verified_ok"] is True
 
-    gate = tmp_path / "gate"
-    script = write_script(tmp_path / "slow.py", WAIT_FOR_FILE.format(gate=str(gate)))
-    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    batch_id, gate = start_gated_batch(admin, tmp_path)
     wait_until(
         lambda: admin.get(f"/batches/{batch_id}").json()["executions"][0]["status"] == "running",
         what="the script to start",
@@ -106,9 +110,7 @@ def test_backups_are_made_verified_and_restored_but_never_under_a_running_batch(
 def test_a_batch_that_ran_during_a_backup_is_interrupted_once_that_backup_is_restored(
     admin: httpx.Client, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    script = write_script(tmp_path / "slow.py", WAIT_FOR_FILE.format(gate=str(gate)))
-    batch_id = admin.post("/batches", json={"scripts": [str(script)]}).json()["id"]
+    batch_id, gate = start_gated_batch(admin, tmp_path)
     try:
         backup = admin.post("/backups").json()
     finally:
